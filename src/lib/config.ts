@@ -1,0 +1,31 @@
+/**
+ * The one place that reads environment variables. Everything else receives
+ * plain option objects.
+ */
+export interface EnvConfig {
+  clickhouseUrl?: string
+  clickhouseUser?: string
+  clickhousePassword?: string
+  clickhouseDatabase?: string
+  token?: string
+  noColor: boolean
+  debug: boolean
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value)
+  return {
+    clickhouseDatabase: nonEmpty(env.CLICKHOUSE_DATABASE),
+    clickhousePassword: env.CLICKHOUSE_PASSWORD,
+    clickhouseUrl: nonEmpty(env.CLICKHOUSE_URL),
+    clickhouseUser: nonEmpty(env.CLICKHOUSE_USER),
+    debug: Boolean(nonEmpty(env.DEBUG)),
+    noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== '',
+    token: nonEmpty(env.LOGBENCH_TOKEN),
+  }
+}
+
+/** Default embedded data directory, relative to the working directory. */
+export const DEFAULT_DATA_DIR = '.logbench/data'
+export const DEFAULT_DATABASE = 'logs_db'
+export const DEFAULT_TABLE = 'logs'

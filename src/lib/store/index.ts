@@ -1,0 +1,37 @@
+import type {Store} from './types.js'
+
+import {DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE} from '../config.js'
+
+export * from './capabilities.js'
+export {epochMsExpr, makeRowEncoder, type RowEncoder} from './rows.js'
+export {assertIdentifier, bindParams, isIdentifier, quoteString} from './sql.js'
+export * from './types.js'
+
+export interface StoreOptions {
+  /** A ClickHouse server's HTTP URL; absent means the embedded engine. */
+  clickhouseUrl?: string
+  user?: string
+  password?: string
+  dataDir?: string
+  database?: string
+  table?: string
+}
+
+/** Open the store the options describe: a server when a URL is given, the embedded engine otherwise. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const database = options.database ?? DEFAULT_DATABASE
+  const table = options.table ?? DEFAULT_TABLE
+  if (options.clickhouseUrl) {
+    const {ServerStore} = await import('./server.js')
+    return ServerStore.open({database, password: options.password, table, url: options.clickhouseUrl, user: options.user})
+  }
+
+  const {EmbeddedStore} = await import('./embedded.js')
+  return EmbeddedStore.open({dataDir: options.dataDir ?? DEFAULT_DATA_DIR, database, table})
+}
+
+/** Where the options point, for messages, without opening anything (no password). */
+export function describeStore(options: StoreOptions): string {
+  if (!options.clickhouseUrl) return `embedded engine in ${options.dataDir ?? DEFAULT_DATA_DIR}`
+  return `ClickHouse at ${options.clickhouseUrl.replace(/(\/\/[^/:@]*):[^@/]*@/, '$1@')}`
+}

@@ -1,0 +1,38 @@
+import type {Capabilities} from './capabilities.js'
+
+import {quoteIdentifier} from './sql.js'
+import {LEVELS} from './types.js'
+
+/** DDL for the logs table, the richest the server's capabilities allow. */
+export function createTableSql(database: string, table: string, caps: Capabilities): string {
+  const lc = (type: string) => (caps.lowCardinality ? `LowCardinality(${type})` : type)
+  const time = caps.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')"
+  const codec = (spec: string) => (caps.codecs ? ` CODEC(${spec})` : '')
+  const levelEnum = `Enum8(${LEVELS.map((level, i) => `'${level}' = ${i + 1}`).join(', ')})`
+  const columns = [
+    `timestamp ${time}${codec('Delta, ZSTD(1)')}`,
+    `created_at ${time}${codec('Delta, ZSTD(1)')}`,
+    `app_id ${lc('String')}`,
+    `level ${levelEnum}`,
+    `message String${codec('ZSTD(1)')}`,
+    `source ${lc('String')}`,
+    `metadata String${codec('ZSTD(1)')}`,
+    `run_id ${lc('String')}`,
+    `seq UInt64${codec('Delta, ZSTD(1)')}`,
+    `batch_id String${codec('ZSTD(1)')}`,
+  ]
+  const settings = caps.insertDedupToken ? '\nSETTINGS non_replicated_deduplication_window = 10000' : ''
+  return (
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(table)}\n(\n  ` +
+    columns.join(',\n  ') +
+    `\n)\nENGINE = MergeTree\nPARTITION BY toDate(created_at)\nORDER BY (app_id, level, created_at)` +
+    settings
+  )
+}
+
+export function createDatabaseSql(database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}`
+}
+
+/** ClickHouse codes meaning "already exists": harmless when several processes create the schema at once. */
+export const ALREADY_EXISTS_CODES = new Set([57, 82])

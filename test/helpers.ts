@@ -1,0 +1,94 @@
+/**
+ * Shared test helpers: the two back ends under test, temp dirs, running the built CLI.
+ */
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {openStore, type Store, type StoreOptions} from '../src/lib/store/index.js'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const binPath = path.join(repoRoot, 'bin', 'run.js')
+
+export function serverUrl(): string | undefined {
+  return process.env.LOGBENCH_TEST_CLICKHOUSE_URL
+}
+
+export function tempDir(prefix = 'logbench-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+/** A database name of its own for each test file, so suites never see each other's rows. */
+export function uniqueDatabase(prefix = 'lbtest'): string {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+}
+
+export interface BackendCase {
+  name: 'server' | 'embedded'
+  /** Store options for this back end, or undefined when it is not available (skip). */
+  options(database: string): StoreOptions | undefined
+  cleanup(): void
+}
+
+/**
+ * The two back ends every store test runs on. The embedded engine allows one
+ * data directory per process, so it uses one directory for the whole run.
+ */
+let embeddedDir: string | undefined
+export const backends: BackendCase[] = [
+  {
+    cleanup() {},
+    name: 'server',
+    options: (database) => {
+      const url = serverUrl()
+      return url ? {clickhouseUrl: url, database} : undefined
+    },
+  },
+  {
+    cleanup() {
+      if (embeddedDir) rmSync(embeddedDir, {force: true, recursive: true})
+      embeddedDir = undefined
+    },
+    name: 'embedded',
+    options(database) {
+      embeddedDir ??= tempDir('logbench-embedded-')
+      return {dataDir: embeddedDir, database}
+    },
+  },
+]
+
+/** Open a store on a back end, with a fresh database. */
+export async function openTestStore(backend: BackendCase, database = uniqueDatabase()): Promise<Store | undefined> {
+  const options = backend.options(database)
+  return options ? openStore(options) : undefined
+}
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Run the built CLI (bin/run.js) on the Node running the tests, as a user would. */
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string} = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: {...process.env, NO_COLOR: '1', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code, stderr, stdout})
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}
