@@ -25,7 +25,7 @@ export default class Analyze extends BaseCommand {
   static description = `Runs the named reports (all of them when none is named) against a ClickHouse server (--clickhouse-url or CLICKHOUSE_URL), the embedded engine (--data-dir), or a running "logbench serve" (--target), and prints tables, --json or --csv.
 
 Reports:
-${REPORT_NAMES.map((name) => `  ${name.padEnd(11)}${REPORT_DESCRIPTIONS[name]}`).join('\n')}
+${REPORT_NAMES.map((name) => `  ${name.padEnd(12)}${REPORT_DESCRIPTIONS[name]}`).join('\n')}
 
 rates counts logs in buckets of created_at (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
 

@@ -8,11 +8,11 @@ export type ReportName = (typeof REPORT_NAMES)[number]
 export const REPORT_DESCRIPTIONS: Record<ReportName, string> = {
   apps: 'logs per app_id, with their share',
   levels: 'logs per level, with their share',
-  lag: 'ingest delay, created_at minus timestamp: min, p50, p90, p99, max',
-  partitions: 'active parts, rows and bytes per partition (newest first)',
-  rates: 'logs per second in time buckets of created_at: mean, peak, chart',
+  lag: 'ingest delay (created_at − timestamp): min, p50, p90, p99, max',
+  partitions: 'active parts, rows and bytes per partition, newest first',
+  rates: 'logs per second in buckets of created_at: mean, peak, chart',
   runs: 'one row per run id: logs, first and last created_at, rate',
-  size: 'parts, rows, bytes on disk, compressed and uncompressed bytes, ratio, bytes per row',
+  size: 'parts, rows, on-disk and (un)compressed bytes, ratio, bytes/row',
   total: 'logs stored, first and last created_at, distinct apps and runs',
 }
 

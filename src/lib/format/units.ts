@@ -103,9 +103,10 @@ export function formatDuration(ms: number | null | undefined): string {
   if (ms < 1000) return `${Math.round(ms)}ms`
   const totalSeconds = ms / 1000
   if (totalSeconds < 60) return `${Number(totalSeconds.toFixed(totalSeconds < 10 ? 2 : 1))}s`
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const seconds = Math.round(totalSeconds % 60)
+  const whole = Math.round(totalSeconds)
+  const hours = Math.floor(whole / 3600)
+  const minutes = Math.floor((whole % 3600) / 60)
+  const seconds = whole % 60
   if (hours > 0) return `${hours}h ${minutes}m${seconds ? ` ${seconds}s` : ''}`
   return `${minutes}m${seconds ? ` ${seconds}s` : ''}`
 }

@@ -46,6 +46,8 @@ describe('formatting for people', () => {
     expect(formatDuration(250)).to.equal('250ms')
     expect(formatDuration(61_000)).to.equal('1m 1s')
     expect(formatDuration(3_723_000)).to.equal('1h 2m 3s')
+    expect(formatDuration(179_986)).to.equal('3m') // not "2m 60s"
+    expect(formatDuration(59_999)).to.equal('60s')
   })
 
   it('never lets data drive the terminal: control characters and escapes are shown, not interpreted', () => {
