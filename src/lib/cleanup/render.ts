@@ -73,6 +73,9 @@ export function renderCleanup(result: CleanupResult): string {
   if (result.executed) {
     const removed = `${chalk.bold(formatInt(result.removedRows))} rows removed in ${formatDuration(result.durationMs)}`
     lines.push(result.remainingMatching ? `${removed}; ${chalk.yellow(`${formatInt(result.remainingMatching)} matching rows remain (inserted meanwhile?)`)}` : removed)
+    if (result.deleteMethod === 'lightweight-delete' && result.removedRows && !result.actions.includes('optimize')) {
+      lines.push(chalk.dim('a lightweight DELETE only marks rows: merges free the disk space later, --optimize frees it now'))
+    }
   }
 
   return lines.join('\n')
