@@ -5,6 +5,7 @@ import type {QueryParams, Store} from '../store/index.js'
 import {filtersJson, type Filters, type FiltersJson, MAX_FILTER_VALUES, whereClause} from '../analyze/filters.js'
 import {parseTime} from '../analyze/time.js'
 import {LogbenchError, usageError} from '../errors.js'
+import {formatInt} from '../format/units.js'
 
 export type CleanupAction = 'delete' | 'truncate' | 'drop' | 'optimize'
 
@@ -222,7 +223,7 @@ export async function executeCleanup(store: Store, request: CleanupRequest, plan
         continue
       }
 
-      options.onProgress?.(`deleting ${plan.affectedRows} rows (${plan.deleteMethod})`)
+      options.onProgress?.(`deleting ${formatInt(plan.affectedRows)} rows (${plan.deleteMethod})`)
       await runDelete(store, statement, plan.deleteMethod!, options)
     } else {
       options.onProgress?.(statement.sql)
