@@ -1,38 +1,36 @@
 /**
  * `analyze --target`: the built CLI asks a running serve for its reports. The
- * serve side is a tiny node:http server in this process that mounts
- * reportOverHttp exactly as serve does (GET /api/reports/<name>), over a store
- * this process holds open: for the embedded engine that is the real situation,
- * the data directory is locked by the serving process and the CLI cannot open it.
+ * serve side is the real ingest server in this process, with its report routes
+ * (GET /api/reports/<name>) over a store this process holds open: for the embedded
+ * engine that is the real situation, the data directory is locked by the serving
+ * process and the CLI cannot open it.
  */
 import {expect} from 'chai'
-import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 
 import type {Store} from '../../src/lib/store/index.js'
 
 import {analyze, parseReportOptions, REPORT_NAMES} from '../../src/lib/analyze/index.js'
 import {reportOverHttp} from '../../src/lib/analyze/http.js'
+import {startIngestServer} from '../../src/lib/ingest/index.js'
 import {backends, openTestStore, runCli} from '../helpers.js'
 import {insertRows, makeDataset} from '../lib/analyze/data.js'
 
+/** The real serve (startIngestServer) over this store, with a token, noting each report request. */
 async function serveReports(store: Store, seen: string[]): Promise<{url: string; close: () => Promise<void>}> {
-  const server = http.createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost')
-    seen.push(url.pathname + url.search)
-    const match = /^\/api\/reports\/([^/]+)$/.exec(url.pathname)
-    if (request.method !== 'GET' || !match) {
-      response.writeHead(404, {'content-type': 'application/json'}).end(JSON.stringify({error: 'not found'}))
-      return
-    }
-
-    const reply = await reportOverHttp(store, decodeURIComponent(match[1]), url.searchParams)
-    response.writeHead(reply.status, {'content-type': 'application/json'}).end(JSON.stringify(reply.body))
+  const server = await startIngestServer({
+    port: 0,
+    reports(name, params) {
+      const query = params.toString()
+      seen.push(`/api/reports/${encodeURIComponent(name)}${query ? '?' + query : ''}`)
+      return reportOverHttp(store, name, params)
+    },
+    store,
+    token: TOKEN,
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as AddressInfo
-  return {close: () => new Promise((resolve) => server.close(() => resolve())), url: `http://127.0.0.1:${port}`}
+  return {close: () => server.stop(), url: server.url}
 }
+
+const TOKEN = 'report-token'
 
 for (const backend of backends) {
   describe(`analyze --target, serve holding the ${backend.name} store`, function () {
@@ -66,7 +64,7 @@ for (const backend of backends) {
     })
 
     it('prints the same JSON as a direct analysis, one request per report', async () => {
-      const result = await runCli(['analyze', '--json', '--target', served.url])
+      const result = await runCli(['analyze', '--json', '--target', served.url], {env: {LOGBENCH_TOKEN: TOKEN}})
       expect(result.code, result.stderr).to.equal(0)
       const remote = JSON.parse(result.stdout)
       const local = await analyze(store, [...REPORT_NAMES], parseReportOptions({}))
@@ -78,7 +76,7 @@ for (const backend of backends) {
     })
 
     it('sends the filters as query parameters, and a hostile --app stays a value', async () => {
-      const result = await runCli(['analyze', 'total', 'apps', '--json', '--app', "x' OR 1=1 --", '--level', 'error', '--target', served.url])
+      const result = await runCli(['analyze', 'total', 'apps', '--json', '--app', "x' OR 1=1 --", '--level', 'error', '--target', served.url], {env: {LOGBENCH_TOKEN: TOKEN}})
       expect(result.code, result.stderr).to.equal(0)
       const json = JSON.parse(result.stdout)
       expect(json.reports.total.logs).to.equal(0)
@@ -90,7 +88,7 @@ for (const backend of backends) {
     })
 
     it('renders tables and the rates chart from the served report', async () => {
-      const result = await runCli(['analyze', 'rates', '--bucket', '10s', '--target', served.url])
+      const result = await runCli(['analyze', 'rates', '--bucket', '10s', '--target', served.url], {env: {LOGBENCH_TOKEN: TOKEN}})
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout).to.include(`on ${backend.name === 'server' ? 'ClickHouse' : 'embedded ClickHouse'} ${store.info.version.text}`)
       expect(result.stdout).to.include('one column per 10s bucket (UTC)')
@@ -98,10 +96,13 @@ for (const backend of backends) {
       expect(new URL(seen[0], 'http://x').searchParams.get('bucket')).to.equal('10000ms')
     })
 
-    it('exits 3 when the target is not a serve with reports, or not there', async () => {
-      const notServe = await runCli(['analyze', 'total', '--target', `${served.url}/elsewhere`])
+    it('exits 3 when the target is not a serve with reports, refuses the token, or is not there', async () => {
+      const notServe = await runCli(['analyze', 'total', '--target', `${served.url}/elsewhere`], {env: {LOGBENCH_TOKEN: TOKEN}})
       expect(notServe.code).to.equal(3)
       expect(notServe.stderr).to.match(/has no report endpoint/)
+      const noToken = await runCli(['analyze', 'total', '--target', served.url], {env: {LOGBENCH_TOKEN: ''}})
+      expect(noToken.code).to.equal(3)
+      expect(noToken.stderr).to.include('LOGBENCH_TOKEN')
       const gone = await runCli(['analyze', 'total', '--target', 'http://127.0.0.1:1'])
       expect(gone.code).to.equal(3)
       expect(gone.stderr).to.include('cannot reach logbench serve at http://127.0.0.1:1 (ECONNREFUSED)')

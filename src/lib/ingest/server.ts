@@ -24,7 +24,7 @@ export interface IngestServerOptions {
   batch?: Partial<BatcherOptions>
   /** Seconds announced in Retry-After on 503 (default 1). */
   retryAfterSeconds?: number
-  /** Read-only reports mounted at GET /api/reports/<name>. */
+  /** Read-only reports mounted at GET /api/reports/<name> (behind the token too, when one is set). */
   reports?: (name: string, params: URLSearchParams) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
 }
@@ -289,14 +289,15 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = url.pathname.replace(/\/+$/, '') || '/'
-    if (req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')) {
-      if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
-        metrics.rejected.inc({reason: 'unauthorized'})
-        req.resume()
-        send(res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
-        return
-      }
+    const isIngest = req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')
+    if ((isIngest || route.startsWith('/api/reports/')) && options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
+      metrics.rejected.inc({reason: 'unauthorized'})
+      req.resume()
+      send(res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
+      return
+    }
 
+    if (isIngest) {
       if (shuttingDown) {
         req.resume()
         send(res, unavailable('shutting_down', 'server is shutting down'))
