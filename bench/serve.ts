@@ -36,7 +36,8 @@ const clickhouse = args.embedded ? undefined : await startClickHouseServer()
 const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
 const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
 const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
-const serve: ChildProcess = spawn(process.execPath, [...profileArgs, path.join(root, 'bin/run.js'), 'serve', '--port', '0', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
+// Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
+const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 const url = await new Promise<string>((resolve) => {

@@ -228,6 +228,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     return {
       body: {
         buffer: {bytes: state.bytes, insertsRunning: state.insertsRunning, maxBytes: state.maxBytes, maxRows: state.maxRows, rows: state.rows},
+        memory: (({arrayBuffers, external, heapTotal, heapUsed, rss}) => ({arrayBuffers, external, heapTotal, heapUsed, rss}))(process.memoryUsage()),
         status: reachable && !shuttingDown ? 'ok' : 'unavailable',
         store: {
           database: store.info.database,
