@@ -36,13 +36,15 @@ const rows: LogRow[] = Array.from({length: batchRows}, (_, i) => ({
   timestamp: now - i,
 }))
 const text = rows.map((row) => encode(row)).join('')
+// serve hands the store one Buffer a batch; both raw paths get that same Buffer.
+const body = Buffer.from(text)
 const objects = text.trim().split('\n').map((line) => JSON.parse(line))
 const client = createClient({clickhouse_settings: {}, url: server.url})
 
 const paths: Record<string, () => Promise<void>> = {
-  'undici, pre-encoded text (store)': () => store.insert(text),
+  'undici, pre-encoded text (store)': () => store.insert(body),
   '@clickhouse/client exec, same text': async () => {
-    const result = await client.exec({query: `INSERT INTO bench.logs FORMAT JSONEachRow`, values: Readable.from([text])})
+    const result = await client.exec({query: `INSERT INTO bench.logs FORMAT JSONEachRow`, values: Readable.from([body])})
     result.stream.resume()
     await new Promise((resolve) => result.stream.on('end', resolve))
   },
