@@ -3,7 +3,7 @@ import {createInterface} from 'node:readline'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {parseDuration} from '../lib/analyze/time.js'
-import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup} from '../lib/cleanup/index.js'
+import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup, unexecutedResult} from '../lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../lib/cleanup/render.js'
 import {usageError} from '../lib/errors.js'
 import {openStore} from '../lib/store/index.js'
@@ -78,16 +78,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     try {
       const signal = this.abortController.signal
       const plan = await planCleanup(store, request, signal)
-      const planned: CleanupResult = {
-        ...plan,
-        dryRun: flags['dry-run'],
-        durationMs: 0,
-        executed: false,
-        partsAfter: null,
-        remainingMatching: null,
-        removedRows: null,
-        rowsAfter: null,
-      }
+      const planned = unexecutedResult(plan, flags['dry-run'])
       if (flags['dry-run'] || !plan.exists) {
         if (!json) this.log(renderCleanup(planned))
         return planned

@@ -199,12 +199,11 @@ export interface ExecuteOptions {
  * ALTER TABLE … DELETE awaited to completion), truncate or drop, then OPTIMIZE
  * … FINAL; then count again. A delete that matches no row runs no mutation.
  */
-export async function executeCleanup(store: Store, request: CleanupRequest, plan: CleanupPlan, options: ExecuteOptions = {}): Promise<CleanupResult> {
-  const started = Date.now()
-  const {signal} = options
-  const result: CleanupResult = {
+/** The result of a plan that has not run (a dry run, or nothing to do). */
+export function unexecutedResult(plan: CleanupPlan, dryRun: boolean): CleanupResult {
+  return {
     ...plan,
-    dryRun: false,
+    dryRun,
     durationMs: 0,
     executed: false,
     partsAfter: null,
@@ -212,6 +211,12 @@ export async function executeCleanup(store: Store, request: CleanupRequest, plan
     removedRows: null,
     rowsAfter: null,
   }
+}
+
+export async function executeCleanup(store: Store, request: CleanupRequest, plan: CleanupPlan, options: ExecuteOptions = {}): Promise<CleanupResult> {
+  const started = Date.now()
+  const {signal} = options
+  const result = unexecutedResult(plan, false)
   if (!plan.exists) return {...result, durationMs: Date.now() - started}
 
   const statements: CleanupStatement[] = []
