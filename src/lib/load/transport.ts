@@ -1,0 +1,74 @@
+/**
+ * The HTTP side of the sender, behind a small interface so tests can swap it:
+ * an undici Pool with keep-alive to the target's origin.
+ */
+import {Pool} from 'undici'
+
+export interface TransportRequest {
+  body: Uint8Array
+  headers: Record<string, string>
+}
+
+export interface TransportResponse {
+  statusCode: number
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>
+  /** The response body as text, at most `maxBodyBytes` of it. */
+  body: string
+}
+
+export interface Transport {
+  send(request: TransportRequest): Promise<TransportResponse>
+  close(): Promise<void>
+}
+
+export interface UndiciTransportOptions {
+  /** Full URL requests are POSTed to. */
+  url: URL
+  /** Connections kept open to the target. */
+  connections: number
+  /** Time allowed for the response headers and for the body, each (ms). */
+  timeoutMs: number
+  maxBodyBytes?: number
+}
+
+export function undiciTransport(options: UndiciTransportOptions): Transport {
+  const pool = new Pool(options.url.origin, {
+    connections: options.connections,
+    keepAliveTimeout: 4000,
+    pipelining: 1,
+  })
+  const path = options.url.pathname + options.url.search
+  const maxBody = options.maxBodyBytes ?? 16 * 1024
+  return {
+    async close() {
+      await pool.close().catch(() => pool.destroy())
+    },
+    async send(request) {
+      const response = await pool.request({
+        body: request.body,
+        bodyTimeout: options.timeoutMs,
+        headers: request.headers,
+        headersTimeout: options.timeoutMs,
+        method: 'POST',
+        path,
+      })
+      let body = ''
+      let size = 0
+      for await (const chunk of response.body) {
+        if (size < maxBody) body += (chunk as Buffer).toString('utf8', 0, Math.min((chunk as Buffer).length, maxBody - size))
+        size += (chunk as Buffer).length
+      }
+
+      return {body, headers: response.headers as TransportResponse['headers'], statusCode: response.statusCode}
+    },
+  }
+}
+
+/** `--target` as a URL: a bare origin posts to the serve endpoint, /api/logs/batch. */
+export function targetUrl(target: string): URL {
+  const url = new URL(target)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`target ${target} must be an http or https URL`)
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/api/logs/batch'
+  return url
+}
