@@ -1,0 +1,102 @@
+import {Flags} from '@oclif/core'
+import {once} from 'node:events'
+
+import {BaseCommand, storeFlags} from '../base-command.js'
+import {usageError} from '../lib/errors.js'
+import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer} from '../lib/ingest/index.js'
+import {openStore, type StoreInfo} from '../lib/store/index.js'
+import {parseBytes, parseDuration} from '../lib/units.js'
+
+export interface ServeResult {
+  url: string
+  store: Pick<StoreInfo, 'kind' | 'location' | 'database' | 'table'> & {version: string}
+  stats: IngestStats
+}
+
+const size = (name: string, text: string) => {
+  try {
+    return parseBytes(text)
+  } catch (error) {
+    throw usageError(`--${name}: ${(error as Error).message}`)
+  }
+}
+
+export default class Serve extends BaseCommand {
+  static summary = 'Run a fast, loss-free HTTP ingest endpoint that writes logs to ClickHouse.'
+  static description = `POST /api/logs and /api/logs/batch take one log object, a JSON array, {"logs": [...]} or NDJSON (application/x-ndjson). Concurrent requests are merged into one INSERT (group commit); a request is answered 202 {"accepted": n} only once its rows are committed. A full buffer or an unreachable ClickHouse gets 503 with Retry-After, bad entries 400 naming the entry and field, a body over --max-body 413, another content type 415, a missing or wrong token 401.
+
+GET /health (200, or 503 when storage is unreachable) and GET /metrics (Prometheus text). An Idempotency-Key header makes a retried request count once (see the README). SIGINT/SIGTERM stop accepting, flush, answer every request in flight and exit 0.
+
+Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHOUSE_URL) names a server.`
+
+  static examples = [
+    {command: '<%= config.bin %> serve', description: 'Serve on 127.0.0.1:3000, storing into the embedded engine in ./.logbench/data'},
+    {command: '<%= config.bin %> serve --clickhouse-url http://127.0.0.1:8123 --port 3000', description: 'Store into a ClickHouse server'},
+    {command: 'LOGBENCH_TOKEN=secret <%= config.bin %> serve --host 0.0.0.0', description: 'Listen on every interface, with a bearer token'},
+  ]
+
+  static flags = {
+    ...storeFlags,
+    host: Flags.string({default: '127.0.0.1', description: 'address to listen on (0.0.0.0 for every interface)'}),
+    port: Flags.integer({default: 3000, description: 'port to listen on (0 picks a free one)', max: 65_535, min: 0}),
+    token: Flags.string({description: 'require "Authorization: Bearer TOKEN" on ingest requests (env LOGBENCH_TOKEN)'}),
+    'max-body': Flags.string({default: '10MB', description: 'largest request body'}),
+    'max-message': Flags.string({default: String(DEFAULT_LIMITS.maxMessageBytes), description: 'longest message, in bytes'}),
+    'batch-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBatchRows, description: 'rows per INSERT at most', helpGroup: 'BATCHING', min: 1}),
+    'batch-bytes': Flags.string({default: '16MiB', description: 'bytes per INSERT at most', helpGroup: 'BATCHING'}),
+    'batch-wait': Flags.string({default: `${DEFAULT_BATCHER_OPTIONS.maxWaitMs}ms`, description: 'longest rows wait before a further concurrent INSERT takes them', helpGroup: 'BATCHING'}),
+    'insert-concurrency': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.insertConcurrency, description: 'INSERTs running at once', helpGroup: 'BATCHING', min: 1}),
+    'buffer-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBufferRows, description: 'rows held in memory at most (then 503)', helpGroup: 'BATCHING', min: 1}),
+    'buffer-bytes': Flags.string({default: '64MiB', description: 'bytes held in memory at most (then 503)', helpGroup: 'BATCHING'}),
+  }
+
+  async run(): Promise<ServeResult> {
+    const {flags} = await this.parse(Serve)
+    let batchWait: number
+    try {
+      batchWait = parseDuration(flags['batch-wait'])
+    } catch (error) {
+      throw usageError(`--batch-wait: ${(error as Error).message}`)
+    }
+
+    const store = await openStore(this.storeOptions(flags))
+    try {
+      await store.ensureSchema()
+      const server = await startIngestServer({
+        batch: {
+          insertConcurrency: flags['insert-concurrency'],
+          maxBatchBytes: size('batch-bytes', flags['batch-bytes']),
+          maxBatchRows: flags['batch-rows'],
+          maxBufferBytes: size('buffer-bytes', flags['buffer-bytes']),
+          maxBufferRows: flags['buffer-rows'],
+          maxWaitMs: batchWait,
+        },
+        host: flags.host,
+        limits: {maxMessageBytes: size('max-message', flags['max-message'])},
+        log: (line) => process.stderr.write(`serve: ${line}\n`),
+        maxBodyBytes: size('max-body', flags['max-body']),
+        port: flags.port,
+        store,
+        token: flags.token ?? this.env.token,
+      })
+      const {info} = store
+      const where = info.kind === 'server' ? `ClickHouse ${info.version.text} at ${info.location}` : `embedded ClickHouse ${info.version.text} in ${info.location}`
+      const line = `logbench serve listening on ${server.url} → ${where}, table ${info.database}.${info.table}`
+      if (this.jsonEnabled()) process.stderr.write(line + '\n')
+      else this.log(line)
+
+      if (!this.interrupted) await once(this.abortController.signal, 'abort')
+      process.stderr.write('serve: stopping: no new requests, flushing and answering those in flight\n')
+      await server.stop()
+      const stats = server.stats()
+      process.stderr.write(`serve: stopped after ${stats.accepted} accepted logs in ${stats.inserts} inserts\n`)
+      return {
+        stats,
+        store: {database: info.database, kind: info.kind, location: info.location, table: info.table, version: info.version.text},
+        url: server.url,
+      }
+    } finally {
+      await store.close()
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export {type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from './batcher.js'
+export {type IngestServer, type IngestServerOptions, type IngestStats, startIngestServer} from './server.js'
+export {DEFAULT_LIMITS, type ValidationLimits} from './validate.js'

@@ -1,0 +1,242 @@
+/**
+ * Parse an ingest request body, validate every entry and encode the valid
+ * ones as JSONEachRow lines, in one pass. A request is all or nothing: one bad
+ * entry rejects the whole body, and the details name each bad entry.
+ */
+import type {Capabilities} from '../store/index.js'
+
+import {LEVELS} from '../store/index.js'
+
+export type BodyFormat = 'json' | 'ndjson'
+
+export interface ValidationDetail {
+  index: number
+  field: string
+  reason: string
+}
+
+export interface ValidationLimits {
+  /** Longest message, in UTF-8 bytes. */
+  maxMessageBytes: number
+  /** Longest app_id, in characters. */
+  maxAppIdLength: number
+  maxSourceLength: number
+  /** Largest metadata object, as JSON text in UTF-8 bytes. */
+  maxMetadataBytes: number
+}
+
+export const DEFAULT_LIMITS: ValidationLimits = {
+  maxAppIdLength: 128,
+  maxMessageBytes: 64 * 1024,
+  maxMetadataBytes: 64 * 1024,
+  maxSourceLength: 256,
+}
+
+export interface EncodeContext {
+  limits: ValidationLimits
+  caps: Pick<Capabilities, 'dateTime64'>
+  /** Ingest time of this request, epoch ms. */
+  now: number
+  /** Goes to the batch_id column (the request's Idempotency-Key, or ''). */
+  batchId: string
+}
+
+export type EncodeResult =
+  | {ok: true; rows: number; encoded: string}
+  | {ok: false; status: 400; error: string; details: ValidationDetail[]}
+
+const MAX_DETAILS = 20
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.:\/-]*$/
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
+const LEVEL_SET = new Set<string>(LEVELS)
+const KNOWN = new Set(['app_id', 'level', 'message', 'source', 'metadata', 'timestamp'])
+// Event times outside [2000-01-01, now + 1 day] are almost always a unit mistake (seconds for ms).
+const MIN_TIME = Date.UTC(2000, 0, 1)
+const DAY = 86_400_000
+
+/** JSON string literal, skipping the general path for the common plain string. */
+function str(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"'
+}
+
+function utf8Length(value: string, atLeast: number): number {
+  // A UTF-8 byte count costs a pass over the string; skip it when the string cannot be that long.
+  return value.length * 3 <= atLeast ? value.length : Buffer.byteLength(value)
+}
+
+/** Parse the body into entries; a single object counts as one entry. */
+export function parseBody(text: string, format: BodyFormat): {entries: unknown[]} | {error: string; details: ValidationDetail[]} {
+  if (format === 'ndjson') {
+    const entries: unknown[] = []
+    let index = 0
+    let start = 0
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start)
+      if (end === -1) end = text.length
+      const line = text.slice(start, end).trim()
+      start = end + 1
+      if (line === '') continue
+      try {
+        entries.push(JSON.parse(line))
+      } catch (error) {
+        return {details: [{field: '', index, reason: `line is not valid JSON: ${(error as Error).message}`}], error: 'invalid NDJSON body'}
+      }
+
+      index++
+    }
+
+    return {entries}
+  }
+
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    return {details: [{field: '', index: -1, reason: (error as Error).message}], error: 'body is not valid JSON'}
+  }
+
+  if (Array.isArray(parsed)) return {entries: parsed}
+  if (parsed !== null && typeof parsed === 'object') {
+    const logs = (parsed as {logs?: unknown}).logs
+    if (Array.isArray(logs)) return {entries: logs}
+    return {entries: [parsed]}
+  }
+
+  return {details: [{field: '', index: -1, reason: 'expected a log object, an array of them, or {"logs": [...]}'}], error: 'invalid body'}
+}
+
+function parseTime(value: unknown, now: number): number | string {
+  let ms: number
+  if (typeof value === 'number') {
+    ms = value
+  } else if (typeof value === 'string') {
+    ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
+    if (Number.isNaN(ms)) return 'not an ISO-8601 time or epoch milliseconds'
+  } else {
+    return 'must be an ISO-8601 string or epoch milliseconds'
+  }
+
+  if (!Number.isFinite(ms)) return 'not a finite time'
+  if (ms < MIN_TIME || ms > now + DAY) return 'outside 2000-01-01 .. now + 1 day (epoch seconds instead of milliseconds?)'
+  return Math.trunc(ms)
+}
+
+/**
+ * Validate entries and encode them as JSONEachRow in the store's column order
+ * (see store/rows.ts; the same shape, built without intermediate objects).
+ */
+export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeResult {
+  const details: ValidationDetail[] = []
+  const {limits} = ctx
+  const createdAt = ctx.caps.dateTime64 ? String(ctx.now) : String(Math.floor(ctx.now / 1000))
+  const toStoreTime = ctx.caps.dateTime64 ? (ms: number) => ms : (ms: number) => Math.floor(ms / 1000)
+  const batchId = str(ctx.batchId)
+  let out = ''
+  const bad = (index: number, field: string, reason: string) => {
+    if (details.length < MAX_DETAILS) details.push({field, index, reason})
+  }
+
+  if (entries.length === 0) {
+    return {details: [{field: '', index: -1, reason: 'no log entries in the body'}], error: 'empty batch', ok: false, status: 400}
+  }
+
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Record<string, unknown>
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      bad(i, '', 'entry must be a JSON object')
+      continue
+    }
+
+    const appId = entry.app_id
+    if (typeof appId !== 'string' || appId === '') bad(i, 'app_id', 'required string')
+    else if (appId.length > limits.maxAppIdLength || !APP_ID.test(appId)) {
+      bad(i, 'app_id', `must be a short identifier (letters, digits, . _ - : /; at most ${limits.maxAppIdLength})`)
+    }
+
+    let level = entry.level
+    if (level === undefined) level = 'info'
+    else if (typeof level !== 'string' || !LEVEL_SET.has(level)) {
+      const lower = typeof level === 'string' ? level.toLowerCase() : ''
+      if (LEVEL_SET.has(lower)) level = lower
+      else bad(i, 'level', `must be one of ${LEVELS.join(', ')}`)
+    }
+
+    const message = entry.message
+    if (typeof message !== 'string') bad(i, 'message', 'required string')
+    else if (utf8Length(message, limits.maxMessageBytes) > limits.maxMessageBytes) {
+      bad(i, 'message', `longer than ${limits.maxMessageBytes} bytes`)
+    }
+
+    const source = entry.source ?? ''
+    if (typeof source !== 'string') bad(i, 'source', 'must be a string')
+    else if (source.length > limits.maxSourceLength) bad(i, 'source', `longer than ${limits.maxSourceLength} characters`)
+
+    let metadata = entry.metadata as Record<string, unknown> | undefined | null
+    if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
+      bad(i, 'metadata', 'must be an object')
+      metadata = undefined
+    }
+
+    let timestamp = ctx.now
+    if (entry.timestamp !== undefined && entry.timestamp !== null) {
+      const parsed = parseTime(entry.timestamp, ctx.now)
+      if (typeof parsed === 'string') bad(i, 'timestamp', parsed)
+      else timestamp = parsed
+    }
+
+    // Fields beyond the schema are kept in metadata rather than silently dropped.
+    let extra: Record<string, unknown> | undefined
+    for (const key in entry) {
+      if (!KNOWN.has(key)) (extra ??= {})[key] = entry[key]
+    }
+
+    if (extra) metadata = {...extra, ...metadata}
+    let metadataText = ''
+    let runId = ''
+    let seq = 0
+    if (metadata) {
+      metadataText = JSON.stringify(metadata)
+      if (utf8Length(metadataText, limits.maxMetadataBytes) > limits.maxMetadataBytes) {
+        bad(i, 'metadata', `larger than ${limits.maxMetadataBytes} bytes as JSON`)
+      }
+
+      const run = metadata.run_id
+      if (typeof run === 'string') runId = run
+      else if (run !== undefined) bad(i, 'metadata.run_id', 'must be a string')
+      const s = metadata.seq
+      if (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0) seq = s
+      else if (s !== undefined) bad(i, 'metadata.seq', 'must be a non-negative integer')
+    }
+
+    // Once anything is invalid the request fails: keep collecting details, stop encoding.
+    if (details.length > 0) continue
+    out +=
+      '{"timestamp":' +
+      toStoreTime(timestamp) +
+      ',"created_at":' +
+      createdAt +
+      ',"app_id":"' +
+      (appId as string) +
+      '","level":"' +
+      (level as string) +
+      '","message":' +
+      str(message as string) +
+      ',"source":' +
+      str(source as string) +
+      ',"metadata":' +
+      (metadataText === '' ? '""' : JSON.stringify(metadataText)) +
+      ',"run_id":' +
+      str(runId) +
+      ',"seq":' +
+      seq +
+      ',"batch_id":' +
+      batchId +
+      '}\n'
+  }
+
+  if (details.length > 0) {
+    return {details, error: `${details.length >= MAX_DETAILS ? 'at least ' : ''}${details.length} invalid field(s); nothing from this request was stored`, ok: false, status: 400}
+  }
+
+  return {encoded: out, ok: true, rows: entries.length}
+}

@@ -1,0 +1,102 @@
+import {expect} from 'chai'
+
+import {Batcher, type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from '../../../src/lib/ingest/batcher.js'
+
+interface Call {
+  chunks: string[]
+  rows: number
+  finish: (error?: Error) => void
+}
+
+function harness(options: Partial<BatcherOptions> = {}) {
+  const calls: Call[] = []
+  const batcher = new Batcher(
+    (chunks, info) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({chunks, finish: (error) => (error ? reject(error) : resolve()), rows: info.rows})
+      }),
+    {...DEFAULT_BATCHER_OPTIONS, ...options},
+  )
+  return {batcher, calls}
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('group-commit batcher', () => {
+  it('writes at once when idle, then merges what arrives meanwhile into one insert', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 1})
+    const first = batcher.offer('a\n', 1)
+    expect(calls).to.have.length(1)
+    const rest = ['b\n', 'c\n', 'd\n'].map((row) => batcher.offer(row, 1))
+    expect(calls).to.have.length(1)
+    calls[0].finish()
+    await tick()
+    expect(calls).to.have.length(2)
+    expect(calls[1].chunks).to.deep.equal(['b\n', 'c\n', 'd\n'])
+    calls[1].finish()
+    for (const offer of [first, ...rest]) {
+      expect(offer.ok).to.equal(true)
+      if (offer.ok) await offer.committed
+    }
+  })
+
+  it('fails exactly the requests an insert carried', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 1})
+    const settled = Promise.allSettled(
+      [batcher.offer('a\n', 1), batcher.offer('b\n', 1)].map((offer) => (offer.ok ? offer.committed : Promise.reject(new Error('refused')))),
+    )
+    calls[0].finish(new Error('boom'))
+    await tick()
+    calls[1].finish()
+    const outcomes = await settled
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(['rejected', 'fulfilled'])
+  })
+
+  it('bounds rows per insert', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 1, maxBatchRows: 3})
+    batcher.offer('x\n', 1)
+    for (let i = 0; i < 5; i++) batcher.offer('y\n', 1)
+    calls[0].finish()
+    await tick()
+    expect(calls[1].rows).to.equal(3)
+    calls[1].finish()
+    await tick()
+    expect(calls[2].rows).to.equal(2)
+  })
+
+  it('starts a second concurrent insert only for a batch worth it', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 2, maxWaitMs: 10_000, parallelFlushRows: 5})
+    batcher.offer('a\n', 1)
+    batcher.offer('b\n', 1)
+    expect(calls).to.have.length(1)
+    batcher.offer('c\n', 4)
+    expect(calls).to.have.length(2)
+    expect(calls[1].rows).to.equal(5)
+  })
+
+  it('refuses when the buffer is full and takes rows again once it drains', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 1, maxBufferRows: 10})
+    expect(batcher.offer('a\n', 6).ok).to.equal(true)
+    expect(batcher.offer('b\n', 4).ok).to.equal(true)
+    const refused = batcher.offer('c\n', 1)
+    expect(refused).to.deep.equal({ok: false, reason: 'full'})
+    calls[0].finish()
+    await tick()
+    expect(batcher.offer('c\n', 1).ok).to.equal(true)
+    expect(batcher.state.rows).to.equal(5)
+  })
+
+  it('drain flushes everything, waits for it, then refuses new rows', async () => {
+    const {batcher, calls} = harness({insertConcurrency: 1})
+    const a = batcher.offer('a\n', 1)
+    batcher.offer('b\n', 1)
+    const drained = batcher.drain()
+    calls[0].finish()
+    await tick()
+    calls[1].finish()
+    await drained
+    if (a.ok) await a.committed
+    expect(batcher.state.rows).to.equal(0)
+    expect(batcher.offer('c\n', 1)).to.deep.equal({ok: false, reason: 'closed'})
+  })
+})
