@@ -338,7 +338,9 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     options.signal?.removeEventListener('abort', onAbort)
   }
 
-  const end = Math.max(lastAnswer, start)
+  // Open model: the last batch owns its whole interval, so the run spans at least the schedule it covered.
+  const scheduled = options.rate === undefined ? 0 : (logs.sent * 1000) / options.rate
+  const end = Math.max(lastAnswer, start + scheduled)
   options.onProgress?.(snapshot())
   return {
     batches,

@@ -64,11 +64,3 @@ export function undiciTransport(options: UndiciTransportOptions): Transport {
     },
   }
 }
-
-/** `--target` as a URL: a bare origin posts to the serve endpoint, /api/logs/batch. */
-export function targetUrl(target: string): URL {
-  const url = new URL(target)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`target ${target} must be an http or https URL`)
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/api/logs/batch'
-  return url
-}
