@@ -5,7 +5,7 @@
  */
 import type {Writable} from 'node:stream'
 
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+import {DefaultRenderer, Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import type {ProgressSnapshot} from '../load/sender.js'
 
@@ -103,6 +103,14 @@ function plainProgress(options: ProgressOptions): ProgressView {
   }
 }
 
+/**
+ * listr2's default renderer, allowed whatever process.stdout is: the caller
+ * chose a terminal stream (stderr), and stdout may well be a pipe.
+ */
+class StreamRenderer extends DefaultRenderer {
+  static nonTTY = true
+}
+
 interface TaskHandle {
   setTitle(title: string): void
   done(status: 'ok' | 'failed' | 'interrupted', detail: string): void
@@ -143,7 +151,7 @@ function ttyProgress(options: ProgressOptions): ProgressView {
       // The stream was chosen by the caller (stderr on a terminal): do not fall back because stdout is a pipe.
       fallbackRendererCondition: false,
       registerSignalListeners: false,
-      renderer: 'default',
+      renderer: StreamRenderer,
       rendererOptions: {collapseErrors: false, logger: new ListrLogger({processOutput: output, useIcons: true})},
       silentRendererCondition: false,
     },
