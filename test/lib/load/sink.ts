@@ -17,7 +17,7 @@ export interface SinkRequest {
 }
 
 /** What to answer: a status (and headers/body), 'drop' to destroy the socket, or a promise of either. */
-export type SinkAnswer = {status: number; headers?: Record<string, string>; body?: string} | 'drop'
+export type SinkAnswer = {status: number; headers?: Record<string, string>; body?: string; /** Acknowledge without storing (a lying endpoint). */ skipStore?: boolean} | 'drop'
 
 export interface SinkOptions {
   /** Decide the answer; default 202 {"accepted": n}. Called with the parsed log count. */
@@ -39,6 +39,8 @@ export interface Sink {
   seqs: number[]
   bodies: Buffer[]
   keepBodies: boolean
+  /** Headers of the last request. */
+  lastHeaders: http.IncomingHttpHeaders
   stop(): Promise<void>
 }
 
@@ -63,6 +65,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     bodies: [],
     keepBodies: false,
     keys: [],
+    lastHeaders: {},
     requests: 0,
     seqs: [],
     stop: async () => {},
@@ -81,6 +84,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         key: req.headers['idempotency-key'] as string | undefined,
       }
       sink.keys.push(request.key)
+      sink.lastHeaders = req.headers
       if (sink.keepBodies) sink.bodies.push(body)
       try {
         const logs = options.discard ? undefined : parseLogs(body, request.contentType)
@@ -92,7 +96,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         }
 
         if (answer.status >= 200 && answer.status < 300) {
-          if (logs && options.store) {
+          if (logs && options.store && !answer.skipStore) {
             const now = Date.now()
             const rows = logs.map((log) => {
               const metadata = log.metadata as {run_id: string; seq: number}
