@@ -19,7 +19,7 @@ import type {Transport, TransportResponse} from './transport.js'
 
 import {systemClock} from './clock.js'
 import {classifyError, ClassCounter, type Histogram, newHistogram, recordMs} from './stats.js'
-import {contentTypeOf} from './synth.js'
+import {ByteWriter, contentTypeOf} from './synth.js'
 
 export interface WorkerSlot {
   /** 0-based index of this worker among `count`. */
@@ -215,10 +215,27 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     errorSamples[cls] = error instanceof HttpStatusError ? error.sample : (error as Error)?.message ?? String(error)
   }
 
+  // Batch buffers are reused once a batch is done: no allocation (and no garbage) per batch,
+  // so memory stays flat whatever the number of logs.
+  const writers: ByteWriter[] = []
+  const maxPooled = Math.min(512, options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128))
+
   const sendBatch = async (b: number, intendedAt: number | undefined): Promise<void> => {
     const count = batchCount(b, batchSize, plannedLogs)
     const firstSeq = b * batchSize * worker.count + worker.index
-    const body = synth.batch(firstSeq, worker.count, count, options.payload, clock.wallNow())
+    const writer = writers.pop() ?? new ByteWriter(Math.max(1024, batchSize * 420))
+    const body = synth.batch(firstSeq, worker.count, count, options.payload, clock.wallNow(), writer)
+    // Only once the target has read the whole body (it answered 2xx, or the connection is gone)
+    // may its bytes be overwritten.
+    let reusable = false
+    try {
+      reusable = await attempts(b, count, body, intendedAt)
+    } finally {
+      if (reusable && writers.length < maxPooled) writers.push(writer)
+    }
+  }
+
+  const attempts = async (b: number, count: number, body: Buffer, intendedAt: number | undefined): Promise<boolean> => {
     const key = `${synth.runId}-w${worker.index}-b${b}`
     const headers = {...baseHeaders, 'idempotency-key': key, ...options.headers}
     logs.sent += count
@@ -227,6 +244,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     const sentAt = clock.now()
     // Closed model: the batch is due when it is ready to go.
     const dueAt = intendedAt ?? sentAt
+    let bodyRead = false
     for (let attempt = 0; ; attempt++) {
       let cls: string
       let retryAfterMs: number | undefined
@@ -239,17 +257,18 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
         batches.acked++
         recordMs(latency, now - dueAt)
         recordMs(service, now - sentAt)
-        return
+        return true
       } catch (error) {
         lastAnswer = Math.max(lastAnswer, clock.now())
         cls = error instanceof PartialAckError ? 'partial' : classifyError(error)
+        bodyRead = error instanceof PartialAckError
         if (error instanceof HttpStatusError) retryAfterMs = error.retryAfterMs
         sample(cls, error)
       }
 
       if (!RETRYABLE.has(cls) || attempt >= retries || stopped) {
         fail(b, count, stopped && RETRYABLE.has(cls) && attempt < retries ? 'interrupted' : cls)
-        return
+        return bodyRead
       }
 
       retryCount++
@@ -257,7 +276,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
       await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
       if (stopped) {
         fail(b, count, 'interrupted')
-        return
+        return false
       }
     }
   }

@@ -506,23 +506,27 @@ export class LogSynth {
   /**
    * The body of one batch: the logs whose sequence numbers are
    * `firstSeq, firstSeq + stride, …` (`count` of them), in the payload shape.
+   * Written into `out` from its start when given (its memory is reused), a new
+   * buffer otherwise. The result shares memory with the writer.
    */
-  batch(firstSeq: number, stride: number, count: number, payload: Payload, timestampMs: number): Buffer {
-    const out = new ByteWriter(Math.max(1024, count * 400))
-    out.bytes(OPEN[payload])
+  batch(firstSeq: number, stride: number, count: number, payload: Payload, timestampMs: number, out?: ByteWriter): Buffer {
+    const writer = out ?? new ByteWriter(Math.max(1024, count * 400))
+    writer.pos = 0
+    writer.ensure(16)
+    writer.bytes(OPEN[payload])
     const separator = SEPARATOR[payload]
     for (let i = 0; i < count; i++) {
       if (i > 0) {
-        out.ensure(1)
-        out.byte(separator)
+        writer.ensure(1)
+        writer.byte(separator)
       }
 
-      this.writeLog(out, firstSeq + i * stride, timestampMs)
+      this.writeLog(writer, firstSeq + i * stride, timestampMs)
     }
 
-    out.ensure(2)
-    out.bytes(CLOSE[payload])
-    return out.take()
+    writer.ensure(2)
+    writer.bytes(CLOSE[payload])
+    return writer.take()
   }
 }
 

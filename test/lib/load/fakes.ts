@@ -47,7 +47,8 @@ export function scriptedTransport(
       const key = request.headers['idempotency-key']
       const attempt = attempts.get(key) ?? 0
       attempts.set(key, attempt + 1)
-      const sent = {...request, attempt}
+      // Copy the body as a network would: the sender reuses its buffers once a batch is done.
+      const sent = {...request, attempt, body: Buffer.from(request.body)}
       transport.requests.push(sent)
       const answer = await script(sent)
       if (answer instanceof Error) throw answer
