@@ -1,7 +1,7 @@
 /**
- * Memory of one worker does not grow with the number of logs: `logbench run`
- * against a sink that counts and discards, for a small and a 10x larger
- * count; prints each worker's peak RSS, CPU a log and throughput, and the
+ * Memory of one worker does not grow with the number of logs: `logbench run`,
+ * started as `parallel` starts its workers, against a sink that counts and
+ * discards, for a small and a 10x larger count; prints each worker's peak RSS, CPU a log and throughput, and the
  * difference of the peaks (the check: under 20 MB).
  *
  *   npx tsx bench/worker-rss.ts                       # 2,000,000 vs 20,000,000
@@ -13,6 +13,8 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import type {RunResult} from '../src/lib/load/result.js'
+
+import {workerNodeFlags} from '../src/lib/load/spawn.js'
 
 import {startSink} from '../test/lib/load/sink.js'
 
@@ -29,7 +31,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 function run(target: string, logs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const args = [path.join(root, 'bin', 'run.js'), 'run', '--target', target, '--logs', String(logs), '--concurrency', flags.concurrency!, '--json']
+    // Started the way parallel starts its workers.
+    const args = [...workerNodeFlags(Number(flags.concurrency)), path.join(root, 'bin', 'run.js'), 'run', '--target', target, '--logs', String(logs), '--concurrency', flags.concurrency!, '--json']
     const child = spawn(process.execPath, args, {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'inherit']})
     let stdout = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))

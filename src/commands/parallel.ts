@@ -6,7 +6,7 @@ import {environmentError, usageError} from '../lib/errors.js'
 import {parseLoadFlags} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
 import {parallelSession} from '../lib/load/session.js'
-import {nodeSpawner} from '../lib/load/spawn.js'
+import {nodeSpawner, workerNodeFlags} from '../lib/load/spawn.js'
 import type {Analysis} from '../lib/report/analysis.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderAggregate} from '../lib/report/load.js'
@@ -66,7 +66,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
         },
         settings,
         signal: this.abortController.signal,
-        spawn: nodeSpawner({binPath}),
+        spawn: nodeSpawner({binPath, nodeFlags: workerNodeFlags(settings.rate === undefined ? settings.concurrency : settings.maxInFlight)}),
         storeOptions: this.storeOptions(flags),
         totalLogs: flags.logs,
         workers: flags.workers,

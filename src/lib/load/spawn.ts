@@ -36,10 +36,24 @@ function installExitHook(): void {
   })
 }
 
-export function nodeSpawner(options: {binPath: string; nodePath?: string; env?: Record<string, string>}): Spawner {
+/**
+ * V8 flags for worker processes. A worker's live heap is about 15 MB whatever
+ * the number of logs, but with the defaults of a large machine V8 lets the young
+ * generation grow to 128 MB and old-space garbage pile up between major GCs, so
+ * the peak RSS would creep up over a long run. A small young generation and an
+ * old-space ceiling well above the live size keep it flat (and cost no
+ * throughput: the garbage is collected sooner, not more often in total).
+ */
+export function workerNodeFlags(maxInFlight = 128): string[] {
+  // Room for the per-request state of every batch that may be outstanding (open model).
+  const oldSpaceMb = 256 + Math.ceil((Math.max(0, maxInFlight - 128) * 32) / 1024)
+  return ['--max-semi-space-size=4', `--max-old-space-size=${oldSpaceMb}`]
+}
+
+export function nodeSpawner(options: {binPath: string; nodePath?: string; nodeFlags?: string[]; env?: Record<string, string>}): Spawner {
   installExitHook()
   return (args) => {
-    const child = execa(options.nodePath ?? process.execPath, [options.binPath, ...args], {
+    const child = execa(options.nodePath ?? process.execPath, [...(options.nodeFlags ?? []), options.binPath, ...args], {
       buffer: false,
       cleanup: false,
       detached: true,

@@ -91,34 +91,42 @@ export function seedFrom(text: string | number): number {
   return hash >>> 0
 }
 
+/** Draws are uniform in [0, DRAW_SPAN). */
+const DRAW_SPAN = 1_073_741_824
+
 /** mulberry32 over a state derived from (seed, seq). */
 export class Rng {
-  private state = 0
+  // In a typed array: an int32 object field outside the small-integer range would be boxed on every write.
+  private readonly state = new Int32Array(1)
 
   /** Position the generator on log `seq` of the stream `seed`. */
   at(seed: number, seq: number): this {
     const lo = seq >>> 0
     const hi = Math.floor(seq / 4_294_967_296) >>> 0
-    this.state = mix32(seed ^ mix32(lo ^ mix32(hi + 0x9e_37_79_b9)))
+    this.state[0] = mix32(seed ^ mix32(lo ^ mix32(hi + 0x9e_37_79_b9)))
     return this
   }
 
-  /** A uniform 32-bit unsigned integer. */
+  /**
+   * A uniform 30-bit unsigned integer. Thirty bits, not 32: V8 keeps integers
+   * below 2^30 unboxed, so drawing allocates nothing.
+   */
   next(): number {
-    let t = (this.state = (this.state + 0x6d_2b_79_f5) | 0)
+    const s = this.state
+    let t = (s[0] = (s[0] + 0x6d_2b_79_f5) | 0)
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
+    return (t ^ (t >>> 14)) >>> 2
   }
 
   /** A uniform integer in [0, n). */
   int(n: number): number {
-    return Math.floor((this.next() / 4_294_967_296) * n)
+    return Math.floor((this.next() * n) / DRAW_SPAN)
   }
 
   /** A uniform float in [0, 1). */
   float(): number {
-    return this.next() / 4_294_967_296
+    return this.next() / DRAW_SPAN
   }
 }
 
@@ -193,13 +201,13 @@ export class ByteWriter {
     buf[--end] = 48 + rest
   }
 
-  /** `n` hex digits (n a multiple of 4) from the generator. */
+  /** `n` hex digits from the generator (7 from each 30-bit draw). */
   hex(rng: Rng, n: number): void {
     const {buf} = this
     let {pos} = this
-    for (let i = 0; i < n; i += 8) {
+    for (let i = 0; i < n; i += 7) {
       const word = rng.next()
-      const nibbles = n - i >= 8 ? 8 : 4
+      const nibbles = n - i >= 7 ? 7 : n - i
       for (let j = 0; j < nibbles; j++) buf[pos++] = HEX_CODES[(word >>> (j * 4)) & 15]
     }
 
@@ -244,7 +252,6 @@ function compileSlot(kind: string, spec: string): Slot {
 
     case 'h': {
       const n = Number(spec)
-      if (n % 4 !== 0) throw new Error(`hex slot {h:${spec}}: the width must be a multiple of 4`)
       return (rng, out) => out.hex(rng, n)
     }
 
@@ -359,17 +366,17 @@ interface AppModel {
   sourceHeads: Uint8Array[]
 }
 
-/** Cumulative thresholds in [0, 2^32] for weighted choice. */
+/** Cumulative thresholds in [0, DRAW_SPAN] for weighted choice. */
 function cumulative(weights: readonly number[]): number[] {
   const total = weights.reduce((sum, w) => sum + w, 0)
   const out: number[] = []
   let acc = 0
   for (const weight of weights) {
     acc += weight
-    out.push(Math.min(4_294_967_295, Math.round((acc / total) * 4_294_967_296)))
+    out.push(Math.round((acc / total) * DRAW_SPAN))
   }
 
-  out[out.length - 1] = 4_294_967_296
+  out[out.length - 1] = DRAW_SPAN
   return out
 }
 
@@ -449,7 +456,7 @@ export class LogSynth {
     this.levelSevere = levels.map(({name}) => name === 'error' || name === 'fatal')
     this.severeSuffix = compileTemplate(SEVERE_SUFFIX)
     this.levelCut = cumulative(levels.map(({weight}) => weight))
-    this.errorCut = Math.floor(errorRate * 4_294_967_296)
+    this.errorCut = Math.floor(errorRate * DRAW_SPAN)
     this.errorTemplates = ERROR_TEMPLATES.map((template) => compileTemplate(template))
     this.errorSourceHead = sourceHead('error-injector')
   }

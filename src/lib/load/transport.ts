@@ -13,7 +13,7 @@ export interface TransportResponse {
   statusCode: number
   /** Lower-case header names. */
   headers: Record<string, string | string[] | undefined>
-  /** The response body as text, at most `maxBodyBytes` of it. */
+  /** The response body as text, cut at `maxBodyBytes` characters. */
   body: string
 }
 
@@ -53,14 +53,8 @@ export function undiciTransport(options: UndiciTransportOptions): Transport {
         method: 'POST',
         path,
       })
-      let body = ''
-      let size = 0
-      for await (const chunk of response.body) {
-        if (size < maxBody) body += (chunk as Buffer).toString('utf8', 0, Math.min((chunk as Buffer).length, maxBody - size))
-        size += (chunk as Buffer).length
-      }
-
-      return {body, headers: response.headers as TransportResponse['headers'], statusCode: response.statusCode}
+      const text = await response.body.text()
+      return {body: text.length > maxBody ? text.slice(0, maxBody) : text, headers: response.headers as TransportResponse['headers'], statusCode: response.statusCode}
     },
   }
 }
