@@ -205,13 +205,17 @@ async function main(): Promise<void> {
         ? `verification: ${int(v.acked)} acknowledged, ${int(v.stored)} stored, ${int(v.missing)} missing, ${int(v.duplicated)} duplicated`
         : 'verification: not available',
     )
+    const [counted] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE run_id = {runId:String}`, {runId: result.runId})
+    const workerSum = result.workers.reduce((sum, w) => sum + w.logs.acked, 0)
+    const consistent = workerSum === acked && Number(counted.n) === acked
+    say(`totals: workers ${int(workerSum)} = aggregate ${int(acked)} = rows of run ${result.runId} counted here ${int(Number(counted.n))}: ${consistent ? 'equal' : 'NOT EQUAL'}`)
     say(
       `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, ` +
         `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs` +
         (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
     )
     say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
-    if (!v?.ok || result.workersFailed > 0) process.exitCode = 1
+    if (!v?.ok || result.workersFailed > 0 || !consistent) process.exitCode = 1
   } finally {
     await store.command(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {})
     await store.close()
