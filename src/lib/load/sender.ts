@@ -162,7 +162,10 @@ function batchCount(b: number, batchSize: number, logs: number | undefined): num
 export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   const clock = options.clock ?? systemClock
   const random = options.random ?? Math.random
-  const {batchSize, logs: plannedLogs, durationMs, synth, transport, worker} = options
+  const {batchSize, durationMs, synth, transport, worker} = options
+  // Open model for a duration: exactly rate x duration logs, on the schedule (the last batch may be short).
+  const plannedLogs =
+    options.logs ?? (options.rate !== undefined && durationMs !== undefined ? Math.max(1, Math.round((options.rate * durationMs) / 1000)) : undefined)
   const retries = options.retries ?? 5
   const backoff = {baseMs: options.retryBaseMs ?? 100, capMs: options.retryMaxMs ?? 5000, retryAfterCapMs: options.retryAfterCapMs ?? 60_000}
   if (plannedLogs === undefined && durationMs === undefined) throw new TypeError('sendLoad needs logs or durationMs')
