@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
-import {waitForGo} from '../lib/load/barrier.js'
+import {onParentGone, waitForGo} from '../lib/load/barrier.js'
 import {parseLoadFlags} from '../lib/load/options.js'
 import {encodeEvent} from '../lib/load/protocol.js'
 import type {RunResult} from '../lib/load/result.js'
@@ -79,12 +79,19 @@ Without --target, logbench starts its own serve on a free loopback port over the
     try {
       outcome = await runSession({
         analyze: !flags.events,
-        async beforeSend(target) {
+        beforeSend: async (target) => {
           if (!flags.events) return true
           emit(encodeEvent('start', {pid: process.pid, plannedDurationMs: settings.durationMs, plannedLogs: logs, runId: settings.runId, target: target.href, worker}))
           if (!flags.barrier) return true
           emit(encodeEvent('ready', {worker: worker.index}))
-          return waitForGo(process.stdin, signal)
+          const go = await waitForGo(process.stdin, signal)
+          if (go) {
+            onParentGone(process.stdin, () => this.abortController.abort(new Error('the parallel process is gone')))
+            // Nobody reads our events any more: writing them must not crash the worker.
+            process.stdout.on('error', () => {})
+          }
+
+          return go
         },
         log: (line) => process.stderr.write(`serve: ${line}\n`),
         logs,

@@ -116,6 +116,21 @@ describe('logbench parallel', () => {
     }
   })
 
+  it('workers stop by themselves when the parallel process is killed outright (SIGKILL)', async () => {
+    const sink = await slowSink(50)
+    try {
+      const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
+      await waitUntil(() => workersSeen(sink) === 2)
+      const children = childPids(cli.child.pid!)
+      expect(children).to.have.length(2)
+      cli.child.kill('SIGKILL')
+      await cli.done
+      await waitUntil(() => children.every((pid) => !isAlive(pid)), 15_000)
+    } finally {
+      await sink.stop()
+    }
+  })
+
   it('rejects a split that leaves a worker nothing to do (exit 2)', async () => {
     const result = await runCli(['parallel', '--target', 'http://127.0.0.1:1', '--workers', '4', '--logs', '3'])
     expect(result.code).to.equal(2)

@@ -38,3 +38,16 @@ export function waitForGo(input: Readable, signal?: AbortSignal): Promise<boolea
     input.resume()
   })
 }
+
+/**
+ * After "go" the parent keeps the worker's stdin open; its end means the parent
+ * is gone (killed, even with SIGKILL), so the worker should stop too.
+ */
+export function onParentGone(input: Readable, gone: () => void): void {
+  input.once('end', gone)
+  input.once('close', gone)
+  input.on('data', () => {})
+  input.resume()
+  // Watching must not keep the worker alive once its run is over.
+  ;(input as Readable & {unref?: () => void}).unref?.()
+}

@@ -165,14 +165,16 @@ export async function runParallel(options: ParallelOptions): Promise<ParallelOut
     released = true
     releasedAt = performance.now()
     for (const slot of slots) {
-      if (!slot.exited) slot.handle.stdin.write(interrupted ? '' : GO_LINE)
-      // Closing stdin lets a worker that is still waiting notice the parent gave up.
-      slot.handle.stdin.end()
+      // Workers keep their stdin open while this process lives: its end tells them we are gone.
+      // Ending it before "go" tells a waiting worker not to start.
+      if (interrupted) slot.handle.stdin.end()
+      else if (!slot.exited) slot.handle.stdin.write(GO_LINE)
     }
 
     const workers = await Promise.all(finished)
     return {interrupted, wallMs: released ? performance.now() - releasedAt : 0, workers}
   } finally {
+    for (const slot of slots) slot.handle.stdin.end()
     options.signal?.removeEventListener('abort', stopAll)
     // Nothing outlives the orchestrator.
     for (const slot of slots) if (!slot.exited) slot.handle.kill('SIGKILL')
