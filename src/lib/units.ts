@@ -1,4 +1,4 @@
-/** Human sizes and durations on the command line: "10MB", "64KiB", "250ms", "2s", "1m". */
+/** Sizes and durations typed on the command line: "10MB", "64KiB", "250ms", "2s", "1m". */
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -28,16 +28,4 @@ export function parseDuration(text: string, bareUnit: 'ms' | 's' = 'ms'): number
   const unit = match ? (match[2] === '' ? TIME_UNITS[bareUnit] : TIME_UNITS[match[2].toLowerCase()]) : undefined
   if (!match || unit === undefined) throw new TypeError(`"${text}" is not a duration (examples: 250ms, 2s, 1m)`)
   return Number(match[1]) * unit
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-
-  return `${unit === 0 ? value : value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`
 }

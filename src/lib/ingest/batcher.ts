@@ -47,10 +47,10 @@ export interface InsertOutcome {
 }
 
 /** Writes one batch; resolves when it is committed. */
-export type BatchWriter = (chunks: string[], info: {rows: number; bytes: number; id: number}) => Promise<void>
+export type BatchWriter = (chunks: Buffer[], info: {rows: number; bytes: number; id: number}) => Promise<void>
 
 interface Pending {
-  encoded: string
+  encoded: Buffer
   rows: number
   bytes: number
   enqueuedAt: number
@@ -92,7 +92,7 @@ export class Batcher {
   }
 
   /** Hand in encoded rows; refused at once when the buffer is full or the batcher is closed. */
-  offer(encoded: string, rows: number, bytes = encoded.length): OfferResult {
+  offer(encoded: Buffer, rows: number, bytes = encoded.length): OfferResult {
     if (this.closed) return {ok: false, reason: 'closed'}
     // An empty buffer always takes a request, however large, so one request can never be refused forever.
     if (this.bufferedRows > 0 && (this.bufferedRows + rows > this.options.maxBufferRows || this.bufferedBytes + bytes > this.options.maxBufferBytes)) {

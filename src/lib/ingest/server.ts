@@ -8,7 +8,7 @@ import {messageOf} from '../errors.js'
 import {Batcher, type BatcherOptions, DEFAULT_BATCHER_OPTIONS, type InsertOutcome} from './batcher.js'
 import {IdempotencyCache} from './idempotency.js'
 import {IngestMetrics} from './metrics.js'
-import {type BodyFormat, DEFAULT_LIMITS, encodeEntries, parseBody, type ValidationDetail, type ValidationLimits} from './validate.js'
+import {type BodyFormat, DEFAULT_LIMITS, type EncodeContext, type EncodeResult, encodeEntries, parseBody, type ValidationDetail, type ValidationLimits} from './validate.js'
 
 export interface IngestServerOptions {
   store: Store
@@ -24,7 +24,7 @@ export interface IngestServerOptions {
   batch?: Partial<BatcherOptions>
   /** Seconds announced in Retry-After on 503 (default 1). */
   retryAfterSeconds?: number
-  /** Read-only reports mounted at GET /api/reports/<name>. */
+  /** Read-only reports mounted at GET /api/reports/<name> (behind the token too, when one is set). */
   reports?: (name: string, params: URLSearchParams) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
 }
@@ -62,6 +62,13 @@ function formatOf(contentType: string | undefined): BodyFormat | undefined {
   if (JSON_TYPES.test(type)) return 'json'
   if (NDJSON_TYPES.has(type)) return 'ndjson'
   return undefined
+}
+
+/** Parse, validate and encode a request body. */
+export function encode(text: string, format: BodyFormat, ctx: EncodeContext): EncodeResult {
+  const parsed = parseBody(text, format)
+  if ('error' in parsed) return {details: parsed.details, error: parsed.error, ok: false, status: 400}
+  return encodeEntries(parsed.entries, ctx)
 }
 
 function errorBody(error: string, details: ValidationDetail[] = []): {error: string; details: ValidationDetail[]} {
@@ -137,7 +144,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
   const batcher = new Batcher(
     (chunks, info) =>
-      store.insert(chunks.length === 1 ? chunks[0] : chunks.join(''), {
+      store.insert(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, info.bytes), {
         dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined,
       }),
     batchOptions,
@@ -172,12 +179,6 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       return {body: errorBody(`unsupported content encoding "${encoding}": send the body uncompressed`), status: 415}
     }
 
-    const parsed = parseBody(body.toString('utf8'), format)
-    if ('error' in parsed) {
-      metrics.rejected.inc({reason: 'invalid'})
-      return {body: errorBody(parsed.error, parsed.details), status: 400}
-    }
-
     const key = req.headers['idempotency-key']
     const idempotencyKey = typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined
     if (idempotencyKey) {
@@ -191,14 +192,14 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       }
     }
 
-    const encoded = encodeEntries(parsed.entries, {batchId: idempotencyKey ?? '', caps, limits, now: Date.now()})
+    const encoded = encode(body.toString('utf8'), format, {batchId: idempotencyKey ?? '', caps, limits, now: Date.now()})
     if (!encoded.ok) {
       metrics.rejected.inc({reason: 'invalid'})
       return {body: errorBody(encoded.error, encoded.details), status: 400}
     }
 
     if (!storeUp) return unavailable('store_unavailable', 'storage is unavailable; retry later')
-    const offer = batcher.offer(encoded.encoded, encoded.rows)
+    const offer = batcher.offer(Buffer.from(encoded.encoded), encoded.rows)
     updateBufferGauges()
     if (!offer.ok) {
       return offer.reason === 'full'
@@ -227,6 +228,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     return {
       body: {
         buffer: {bytes: state.bytes, insertsRunning: state.insertsRunning, maxBytes: state.maxBytes, maxRows: state.maxRows, rows: state.rows},
+        memory: (({arrayBuffers, external, heapTotal, heapUsed, rss}) => ({arrayBuffers, external, heapTotal, heapUsed, rss}))(process.memoryUsage()),
         status: reachable && !shuttingDown ? 'ok' : 'unavailable',
         store: {
           database: store.info.database,
@@ -288,14 +290,15 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = url.pathname.replace(/\/+$/, '') || '/'
-    if (req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')) {
-      if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
-        metrics.rejected.inc({reason: 'unauthorized'})
-        req.resume()
-        send(res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
-        return
-      }
+    const isIngest = req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')
+    if ((isIngest || route.startsWith('/api/reports/')) && options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
+      metrics.rejected.inc({reason: 'unauthorized'})
+      req.resume()
+      send(res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
+      return
+    }
 
+    if (isIngest) {
       if (shuttingDown) {
         req.resume()
         send(res, unavailable('shutting_down', 'server is shutting down'))

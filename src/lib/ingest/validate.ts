@@ -6,6 +6,7 @@
 import type {Capabilities} from '../store/index.js'
 
 import {LEVELS} from '../store/index.js'
+import {parseIsoUtc} from './iso-time.js'
 
 export type BodyFormat = 'json' | 'ndjson'
 
@@ -110,7 +111,8 @@ function parseTime(value: unknown, now: number): number | string {
   if (typeof value === 'number') {
     ms = value
   } else if (typeof value === 'string') {
-    ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
+    ms = parseIsoUtc(value, 0, value.length)
+    if (Number.isNaN(ms)) ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
     if (Number.isNaN(ms)) return 'not an ISO-8601 time or epoch milliseconds'
   } else {
     return 'must be an ISO-8601 string or epoch milliseconds'

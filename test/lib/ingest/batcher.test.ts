@@ -25,14 +25,14 @@ const tick = () => new Promise((resolve) => setImmediate(resolve))
 describe('group-commit batcher', () => {
   it('writes at once when idle, then merges what arrives meanwhile into one insert', async () => {
     const {batcher, calls} = harness({insertConcurrency: 1})
-    const first = batcher.offer('a\n', 1)
+    const first = batcher.offer(Buffer.from('a\n'), 1)
     expect(calls).to.have.length(1)
-    const rest = ['b\n', 'c\n', 'd\n'].map((row) => batcher.offer(row, 1))
+    const rest = ['b\n', 'c\n', 'd\n'].map((row) => batcher.offer(Buffer.from(row), 1))
     expect(calls).to.have.length(1)
     calls[0].finish()
     await tick()
     expect(calls).to.have.length(2)
-    expect(calls[1].chunks).to.deep.equal(['b\n', 'c\n', 'd\n'])
+    expect(Buffer.concat(calls[1].chunks).toString()).to.equal('b\nc\nd\n')
     calls[1].finish()
     for (const offer of [first, ...rest]) {
       expect(offer.ok).to.equal(true)
@@ -43,7 +43,7 @@ describe('group-commit batcher', () => {
   it('fails exactly the requests an insert carried', async () => {
     const {batcher, calls} = harness({insertConcurrency: 1})
     const settled = Promise.allSettled(
-      [batcher.offer('a\n', 1), batcher.offer('b\n', 1)].map((offer) => (offer.ok ? offer.committed : Promise.reject(new Error('refused')))),
+      [batcher.offer(Buffer.from('a\n'), 1), batcher.offer(Buffer.from('b\n'), 1)].map((offer) => (offer.ok ? offer.committed : Promise.reject(new Error('refused')))),
     )
     calls[0].finish(new Error('boom'))
     await tick()
@@ -54,8 +54,8 @@ describe('group-commit batcher', () => {
 
   it('bounds rows per insert', async () => {
     const {batcher, calls} = harness({insertConcurrency: 1, maxBatchRows: 3})
-    batcher.offer('x\n', 1)
-    for (let i = 0; i < 5; i++) batcher.offer('y\n', 1)
+    batcher.offer(Buffer.from('x\n'), 1)
+    for (let i = 0; i < 5; i++) batcher.offer(Buffer.from('y\n'), 1)
     calls[0].finish()
     await tick()
     expect(calls[1].rows).to.equal(3)
@@ -66,30 +66,30 @@ describe('group-commit batcher', () => {
 
   it('starts a second concurrent insert only for a batch worth it', async () => {
     const {batcher, calls} = harness({insertConcurrency: 2, maxWaitMs: 10_000, parallelFlushRows: 5})
-    batcher.offer('a\n', 1)
-    batcher.offer('b\n', 1)
+    batcher.offer(Buffer.from('a\n'), 1)
+    batcher.offer(Buffer.from('b\n'), 1)
     expect(calls).to.have.length(1)
-    batcher.offer('c\n', 4)
+    batcher.offer(Buffer.from('c\n'), 4)
     expect(calls).to.have.length(2)
     expect(calls[1].rows).to.equal(5)
   })
 
   it('refuses when the buffer is full and takes rows again once it drains', async () => {
     const {batcher, calls} = harness({insertConcurrency: 1, maxBufferRows: 10})
-    expect(batcher.offer('a\n', 6).ok).to.equal(true)
-    expect(batcher.offer('b\n', 4).ok).to.equal(true)
-    const refused = batcher.offer('c\n', 1)
+    expect(batcher.offer(Buffer.from('a\n'), 6).ok).to.equal(true)
+    expect(batcher.offer(Buffer.from('b\n'), 4).ok).to.equal(true)
+    const refused = batcher.offer(Buffer.from('c\n'), 1)
     expect(refused).to.deep.equal({ok: false, reason: 'full'})
     calls[0].finish()
     await tick()
-    expect(batcher.offer('c\n', 1).ok).to.equal(true)
+    expect(batcher.offer(Buffer.from('c\n'), 1).ok).to.equal(true)
     expect(batcher.state.rows).to.equal(5)
   })
 
   it('drain flushes everything, waits for it, then refuses new rows', async () => {
     const {batcher, calls} = harness({insertConcurrency: 1})
-    const a = batcher.offer('a\n', 1)
-    batcher.offer('b\n', 1)
+    const a = batcher.offer(Buffer.from('a\n'), 1)
+    batcher.offer(Buffer.from('b\n'), 1)
     const drained = batcher.drain()
     calls[0].finish()
     await tick()
@@ -97,6 +97,6 @@ describe('group-commit batcher', () => {
     await drained
     if (a.ok) await a.committed
     expect(batcher.state.rows).to.equal(0)
-    expect(batcher.offer('c\n', 1)).to.deep.equal({ok: false, reason: 'closed'})
+    expect(batcher.offer(Buffer.from('c\n'), 1)).to.deep.equal({ok: false, reason: 'closed'})
   })
 })

@@ -1,0 +1,80 @@
+/**
+ * serve under sustained load: throughput, CPU per row (serve and ClickHouse),
+ * peak RSS of serve, and a check that every acknowledged log is stored.
+ *
+ *   npx tsx bench/serve.ts [--seconds 60] [--clients 4] [--concurrency 4] [--batch 1000] [--embedded]
+ *                          [--serve-args '--insert-concurrency 1'] [--profile DIR (V8 CPU profile of serve)]
+ *
+ * Clients are separate processes (bench/lib/blaster.ts) posting pre-built
+ * batches, so their CPU is not counted as serve's.
+ */
+import {type ChildProcess, execFile, spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs, promisify} from 'node:util'
+
+import {openStore} from '../src/lib/store/index.js'
+import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
+import {cpuSeconds, peakRssBytes} from './lib/proc.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values: args} = parseArgs({
+  options: {
+    batch: {default: '1000', type: 'string'},
+    clients: {default: '4', type: 'string'},
+    concurrency: {default: '4', type: 'string'},
+    embedded: {default: false, type: 'boolean'},
+    profile: {type: 'string'},
+    seconds: {default: '60', type: 'string'},
+    'serve-args': {default: '', type: 'string'},
+  },
+})
+
+const clickhouse = args.embedded ? undefined : await startClickHouseServer()
+const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
+const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
+const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
+// Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
+const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+const url = await new Promise<string>((resolve) => {
+  let out = ''
+  serve.stdout!.on('data', (chunk) => {
+    out += chunk
+    const match = /listening on (http:\/\/\S+)/.exec(out)
+    if (match) resolve(match[1])
+  })
+})
+
+const serveCpu0 = cpuSeconds(serve.pid!)
+const chCpu0 = clickhouse?.pid ? cpuSeconds(clickhouse.pid) : 0
+const started = performance.now()
+const tsx = path.join(root, 'node_modules/.bin/tsx')
+const clientRuns = Array.from({length: Number(args.clients)}, (_, id) =>
+  promisify(execFile)(tsx, [path.join(root, 'bench/lib/blaster.ts'), url, args.seconds, args.concurrency, args.batch, String(id)]),
+)
+const outputs = await Promise.all(clientRuns)
+const wall = (performance.now() - started) / 1000
+const serveCpu = cpuSeconds(serve.pid!) - serveCpu0
+const chCpu = clickhouse?.pid ? cpuSeconds(clickhouse.pid) - chCpu0 : 0
+const peak = peakRssBytes(serve.pid!)
+const totals = outputs.map((o) => JSON.parse(o.stdout) as {acked: number; refused: number}).reduce((a, b) => ({acked: a.acked + b.acked, refused: a.refused + b.refused}))
+
+serve.kill('SIGTERM')
+const code = await new Promise((resolve) => serve.on('exit', resolve))
+const store = await openStore(clickhouse ? {clickhouseUrl: clickhouse.url, database: 'bench'} : {dataDir, database: 'bench'})
+const [{n: stored}] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef}`)
+await store.close()
+
+const rate = totals.acked / wall
+console.log(`store: ${clickhouse ? `ClickHouse server ${clickhouse.version}` : 'embedded engine (serve process)'}; ${args.clients} client processes × ${args.concurrency} in flight × ${args.batch} logs a request, ${args.seconds} s`)
+console.log(`acked ${totals.acked.toLocaleString('en-US')} logs, stored ${stored.toLocaleString('en-US')}, refused requests ${totals.refused}, serve exit ${code}`)
+console.log(`throughput ${Math.round(rate).toLocaleString('en-US')} logs/s`)
+console.log(`serve CPU ${((serveCpu * 1e6) / totals.acked).toFixed(2)} µs/log${clickhouse ? `, ClickHouse CPU ${((chCpu * 1e6) / totals.acked).toFixed(2)} µs/log` : ' (includes the embedded engine)'}`)
+console.log(`serve peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`)
+await clickhouse?.stop()
+if (dataDir) rmSync(dataDir, {force: true, recursive: true})
+process.exit(stored === totals.acked ? 0 : 1)
