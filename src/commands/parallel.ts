@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
-import {parseLoadFlags} from '../lib/load/options.js'
+import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
 import {parallelSession} from '../lib/load/session.js'
 import {nodeSpawner, workerNodeFlags} from '../lib/load/spawn.js'
@@ -39,7 +39,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
 
   async run(): Promise<AggregateResult & {analysis?: Analysis}> {
     const {flags} = await this.parse(Parallel)
-    const settings = parseLoadFlags(flags)
+    const settings = withToken(parseLoadFlags(flags), this.env.token)
     if (flags.logs !== undefined && flags.logs < flags.workers) throw usageError(`--logs ${flags.logs} is fewer than one log for each of ${flags.workers} workers`)
     const logsPerWorker = flags['logs-per-worker'] ?? (flags.logs === undefined && settings.durationMs === undefined ? 2_000_000 : undefined)
     const mode: ProgressMode = this.jsonEnabled() ? 'none' : process.stderr.isTTY ? 'tty' : 'plain'

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
 import {onParentGone, waitForGo} from '../lib/load/barrier.js'
-import {parseLoadFlags} from '../lib/load/options.js'
+import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import {encodeEvent} from '../lib/load/protocol.js'
 import type {RunResult} from '../lib/load/result.js'
 import {runSession} from '../lib/load/session.js'
@@ -67,7 +67,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
   async run(): Promise<RunResult & {analysis?: Analysis}> {
     const {flags} = await this.parse(Run)
     this.events = flags.events
-    const settings = parseLoadFlags(flags)
+    const settings = withToken(parseLoadFlags(flags), this.env.token)
     if (flags['worker-index'] >= flags['worker-count']) throw usageError(`--worker-index ${flags['worker-index']} must be below --worker-count ${flags['worker-count']}`)
     const logs = flags.logs ?? (settings.durationMs === undefined ? 100_000 : undefined)
     const worker = {count: flags['worker-count'], index: flags['worker-index']}

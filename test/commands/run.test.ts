@@ -99,6 +99,9 @@ describe('logbench run', () => {
     const ndjson = await runCli(['run', '--target', sink.url, '--logs', '10', '--batch-size', '10', '--payload', 'ndjson', '--json'])
     expect(JSON.parse(ndjson.stdout).logs.acked).to.equal(10)
     expect(sink.lastHeaders['content-type']).to.equal('application/x-ndjson')
+    const token = await runCli(['run', '--target', sink.url, '--logs', '10', '--json'], {env: {LOGBENCH_TOKEN: 'env-token'}})
+    expect(token.code, token.stderr).to.equal(0)
+    expect(sink.lastHeaders.authorization).to.equal('Bearer env-token')
   })
 
   it('reproduces byte-identical logs for the same seed and run id', async () => {

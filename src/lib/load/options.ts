@@ -188,3 +188,9 @@ export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
   for (const header of settings.headerArgs) args.push('--header', header)
   return args
 }
+
+/** The bearer token of LOGBENCH_TOKEN, unless --header already sets Authorization. */
+export function withToken(settings: LoadSettings, token: string | undefined): LoadSettings {
+  if (!token || settings.headers.authorization !== undefined) return settings
+  return {...settings, headers: {...settings.headers, authorization: `Bearer ${token}`}}
+}

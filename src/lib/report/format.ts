@@ -2,7 +2,7 @@
 import chalk from 'chalk'
 import Table from 'cli-table3'
 
-import {formatBytes} from '../units.js'
+import {byteScale, formatBytesIn} from '../format/units.js'
 
 export const int = (n: number) => Math.round(n).toLocaleString('en-US')
 
@@ -18,7 +18,11 @@ export const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 
 
 export const percent = (part: number, whole: number) => (whole === 0 ? '0%' : `${((part / whole) * 100).toFixed(part === whole ? 0 : 1)}%`)
 
-export const bytes = formatBytes
+/** 10485760 -> "10.00 MiB". */
+export function bytes(n: number): string {
+  const scale = byteScale([n])
+  return `${formatBytesIn(scale, n)} ${scale.unit}`
+}
 
 /** A table with units in its headers; borders only, no colour of its own. */
 export function table(head: string[], rows: (string | number)[][], align?: ('left' | 'right')[]): string {

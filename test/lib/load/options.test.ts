@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {LogbenchError} from '../../../src/lib/errors.js'
-import {type LoadFlagValues, newRunId, parseApps, parseHeader, parseLoadFlags, parseShare, workerRunArgs} from '../../../src/lib/load/options.js'
+import {type LoadFlagValues, newRunId, parseApps, parseHeader, parseLoadFlags, parseShare, withToken, workerRunArgs} from '../../../src/lib/load/options.js'
 
 const defaults: LoadFlagValues = {
   'batch-size': 1000,
@@ -38,6 +38,12 @@ describe('load/options', () => {
     expect(parseLoadFlags({...defaults, target: 'https://api.example.com/v1/logs?x=1'}).target?.href).to.equal('https://api.example.com/v1/logs?x=1')
     expect(parseLoadFlags(defaults).target).to.equal(undefined)
     expect(parseLoadFlags({...defaults, duration: '10'}).durationMs).to.equal(10_000)
+  })
+
+  it('sends LOGBENCH_TOKEN as a bearer token unless --header sets Authorization', () => {
+    expect(withToken(parseLoadFlags(defaults), 'tok').headers).to.deep.equal({authorization: 'Bearer tok'})
+    expect(withToken(parseLoadFlags({...defaults, header: ['Authorization: Basic x']}), 'tok').headers).to.deep.equal({authorization: 'Basic x'})
+    expect(withToken(parseLoadFlags(defaults), undefined).headers).to.deep.equal({})
   })
 
   it('makes readable, unique run ids', () => {

@@ -27,7 +27,7 @@ describe('report/load', () => {
     expect(text).to.include('every acknowledged log is stored')
     expect(text).to.match(/FAIL {2}p99<=5ms {2}\(measured 12/)
     expect(text).to.match(/pass {2}lost==0/)
-    expect(text).to.match(/worker cost\s+0\.00 µs CPU a log, peak RSS 50\.0 MiB/)
+    expect(text).to.match(/worker cost\s+0\.00 µs CPU a log, peak RSS 50\.00 MiB/)
   })
 
   it('says why a run was not verified, and shows missing logs loudly', () => {
