@@ -8,6 +8,7 @@ import {encodeEvent} from '../lib/load/protocol.js'
 import type {RunResult} from '../lib/load/result.js'
 import {runSession} from '../lib/load/session.js'
 import type {Analysis} from '../lib/report/analysis.js'
+import {int, seconds} from '../lib/report/format.js'
 import {renderRun} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
 
@@ -95,6 +96,10 @@ Without --target, logbench starts its own serve on a free loopback port over the
         },
         log: (line) => process.stderr.write(`serve: ${line}\n`),
         logs,
+        onSent(sent) {
+          const detail = `${int(sent.logs.acked)} logs acknowledged in ${seconds(sent.durationMs)} (${int(sent.throughput.logsPerSecond)} logs/s)`
+          progress.finish(0, sent.stopReason === 'unreachable' ? 'failed' : sent.interrupted ? 'interrupted' : 'ok', detail)
+        },
         onProgress: (snapshot) => {
           if (flags.events) emit(encodeEvent('progress', {...snapshot, worker: worker.index}))
           else progress.update(0, snapshot)

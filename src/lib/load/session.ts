@@ -11,7 +11,7 @@ import type {ProgressSnapshot, WorkerSlot} from './sender.js'
 import type {Spawner} from './spawn.js'
 import type {WorkerEvent} from './protocol.js'
 
-import {environmentError} from '../errors.js'
+import {usageError} from '../errors.js'
 import {quickAnalysis} from '../report/analysis.js'
 import {openStore} from '../store/index.js'
 import {assess, buildAggregate} from './aggregate.js'
@@ -108,6 +108,8 @@ export interface RunSessionOptions extends SessionBase {
   onProgress?: (snapshot: ProgressSnapshot) => void
   /** Called once the target is known, before sending; resolve false to send nothing (the barrier was not released). */
   beforeSend?: (target: URL) => Promise<boolean>
+  /** Called when sending is over, before verification. */
+  onSent?: (result: RunResult) => void
 }
 
 export interface SessionOutcome<R> {
@@ -150,6 +152,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
       },
       deps,
     )
+    options.onSent?.(result)
     const unreachable =
       result.stopReason === 'unreachable'
         ? `cannot reach ${endpoints.target.href} (${Object.values(result.errors.samples)[0] ?? 'connection refused'})`
@@ -183,7 +186,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
     options.logsPerWorker === undefined ? (options.totalLogs === undefined ? undefined : splitExactly(options.totalLogs, workers)) : Array.from({length: workers}, () => options.logsPerWorker!)
   const ratePerWorker = settings.rate === undefined ? undefined : splitExactly(settings.rate, workers)
   if (ratePerWorker?.some((rate) => rate === 0)) {
-    throw environmentError(`--rate ${settings.rate} is less than one log per second for each of ${workers} workers`, 'raise --rate or use fewer --workers')
+    throw usageError(`--rate ${settings.rate} is less than one log per second for each of ${workers} workers`, 'raise --rate or use fewer --workers')
   }
 
   const endpoints = await openEndpoints(options)
