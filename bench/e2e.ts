@@ -1,0 +1,226 @@
+/**
+ * The guide's parallel test, end to end, beside its ceiling.
+ *
+ * 1. Starts a clickhouse-server (from PATH, in a temp directory), or uses
+ *    --clickhouse-url.
+ * 2. Raw ingest: the same synthetic rows as JSONEachRow INSERTs straight into
+ *    ClickHouse over HTTP, in 2 concurrent streams of large INSERTs. This is
+ *    what the server can take with nothing in front of it.
+ * 3. The guide's test: `logbench parallel` (W workers x L logs, batches of
+ *    1000) through serve (started in this process) into the same server,
+ *    verified: every acknowledged log stored.
+ * 4. Prints both rates, their ratio, and the CPU each component spent a row.
+ *
+ *   npx tsx bench/e2e.ts                                   # 4 x 2,000,000
+ *   npx tsx bench/e2e.ts --workers 2 --logs-per-worker 100000
+ */
+import {spawn} from 'node:child_process'
+import {readdirSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import type {AggregateResult} from '../src/lib/load/result.js'
+
+import {startIngestServer} from '../src/lib/ingest/index.js'
+import {LogSynth} from '../src/lib/load/synth.js'
+import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
+import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values: flags} = parseArgs({
+  options: {
+    'batch-size': {default: '1000', type: 'string'},
+    'clickhouse-url': {type: 'string'},
+    concurrency: {default: '4', type: 'string'},
+    'logs-per-worker': {default: '2000000', type: 'string'},
+    'raw-insert-rows': {default: '100000', type: 'string'},
+    'raw-rows': {type: 'string'},
+    'raw-streams': {default: '2', type: 'string'},
+    workers: {default: '4', type: 'string'},
+  },
+})
+const workers = Number(flags.workers)
+const logsPerWorker = Number(flags['logs-per-worker'])
+const total = workers * logsPerWorker
+const rawRows = Number(flags['raw-rows'] ?? total)
+const rawInsertRows = Number(flags['raw-insert-rows'])
+const rawStreams = Number(flags['raw-streams'])
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const say = (line: string) => process.stdout.write(line + '\n')
+
+/** CPU seconds used so far by a process (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** The pid of the clickhouse-server started with this config directory. */
+function serverPid(dir: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (cmdline.includes('clickhouse') && cmdline.includes(dir)) return Number(entry)
+    } catch {}
+  }
+
+  return undefined
+}
+
+/** Distinct JSONEachRow chunks of the synthetic logs, built before timing starts. */
+function rawChunks(store: Store, chunks: number, rowsPerChunk: number): Buffer[] {
+  const synth = new LogSynth({runId: 'bench-raw', seed: 1})
+  const encode = makeRowEncoder(store.info.capabilities)
+  const out: Buffer[] = []
+  for (let c = 0; c < chunks; c++) {
+    const logs = JSON.parse(synth.batch(c * rowsPerChunk, 1, rowsPerChunk, 'array', Date.now()).toString()) as Record<string, unknown>[]
+    const now = Date.now()
+    let body = ''
+    for (const log of logs) {
+      const metadata = log.metadata as {run_id: string; seq: number}
+      const row: LogRow = {
+        app_id: String(log.app_id),
+        batch_id: '',
+        created_at: now,
+        level: log.level as LogRow['level'],
+        message: String(log.message),
+        metadata: JSON.stringify(log.metadata),
+        run_id: metadata.run_id,
+        seq: metadata.seq,
+        source: String(log.source),
+        timestamp: Date.parse(String(log.timestamp)),
+      }
+      body += encode(row)
+    }
+
+    out.push(Buffer.from(body))
+  }
+
+  return out
+}
+
+async function rawIngest(store: Store, pid: number | undefined): Promise<{rowsPerSecond: number; cpuUsPerRow?: number; rows: number}> {
+  const perChunk = Math.min(rawInsertRows, rawRows)
+  const chunks = rawChunks(store, Math.min(rawStreams * 2, Math.ceil(rawRows / perChunk)), perChunk)
+  let next = 0
+  const inserts = Math.ceil(rawRows / perChunk)
+  const cpu0 = pid ? cpuSeconds(pid) : 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({length: rawStreams}, async () => {
+      for (let i = next++; i < inserts; i = next++) await store.insert(chunks[i % chunks.length])
+    }),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  const rows = inserts * perChunk
+  const cpu = pid ? cpuSeconds(pid) - cpu0 : undefined
+  return {cpuUsPerRow: cpu === undefined ? undefined : (cpu * 1e6) / rows, rows, rowsPerSecond: rows / seconds}
+}
+
+function runParallel(target: string, url: string, database: string): Promise<AggregateResult> {
+  const args = [
+    path.join(root, 'bin', 'run.js'),
+    'parallel',
+    '--target',
+    target,
+    '--workers',
+    String(workers),
+    '--logs-per-worker',
+    String(logsPerWorker),
+    '--batch-size',
+    flags['batch-size']!,
+    '--concurrency',
+    flags.concurrency!,
+    '--clickhouse-url',
+    url,
+    '--database',
+    database,
+    '--json',
+  ]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'inherit']})
+    let stdout = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      try {
+        const result = JSON.parse(stdout) as AggregateResult
+        if (code !== 0) process.stderr.write(`logbench parallel exited with code ${code}\n`)
+        resolve(result)
+      } catch {
+        reject(new Error(`logbench parallel exited with code ${code} without a JSON result:\n${stdout.slice(0, 2000)}`))
+      }
+    })
+  })
+}
+
+async function main(): Promise<void> {
+  let server: RunningServer | undefined
+  let url = flags['clickhouse-url']
+  if (!url) {
+    server = await startClickHouseServer()
+    url = server.url
+  }
+
+  const chPid = server ? serverPid(server.dir) : undefined
+  const database = `bench_e2e_${process.pid}`
+  const store = await openStore({clickhouseUrl: url, database})
+  try {
+    await store.ensureSchema()
+    say(`ClickHouse ${store.info.version.text} at ${url}; ${os.cpus().length} CPU cores; Node ${process.version}`)
+
+    const raw = await rawIngest(store, chPid)
+    say(
+      `raw ClickHouse ingest, ${rawStreams} streams of ${int(Math.min(rawInsertRows, rawRows))}-row JSONEachRow INSERTs: ` +
+        `${int(raw.rowsPerSecond)} rows/s (${int(raw.rows)} rows)` +
+        (raw.cpuUsPerRow === undefined ? '' : `, ClickHouse ${raw.cpuUsPerRow.toFixed(2)} µs CPU a row`),
+    )
+    await store.command(`TRUNCATE TABLE ${store.tableRef}`)
+
+    const serve = await startIngestServer({port: 0, store})
+    const serveCpu0 = process.cpuUsage()
+    const ch0 = chPid ? cpuSeconds(chPid) : 0
+    let result: AggregateResult
+    try {
+      result = await runParallel(serve.url, url, database)
+    } finally {
+      await serve.stop()
+    }
+
+    const serveCpu = process.cpuUsage(serveCpu0)
+    const chCpu = chPid ? cpuSeconds(chPid) - ch0 : undefined
+    const acked = result.logs.acked
+    const workerCpuMs = result.workers.reduce((sum, w) => sum + (w.result ? w.result.resources.cpuUserMs + w.result.resources.cpuSystemMs : 0), 0)
+    const v = result.verification
+    say(
+      `logbench parallel, ${workers} workers x ${int(logsPerWorker)} logs, batches of ${flags['batch-size']}, through serve: ` +
+        `${int(result.throughput.logsPerSecond)} logs/s (${int(acked)} acknowledged in ${(result.durationMs / 1000).toFixed(1)} s, ` +
+        `p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms)`,
+    )
+    say(
+      v
+        ? `verification: ${int(v.acked)} acknowledged, ${int(v.stored)} stored, ${int(v.missing)} missing, ${int(v.duplicated)} duplicated`
+        : 'verification: not available',
+    )
+    const [counted] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE run_id = {runId:String}`, {runId: result.runId})
+    const workerSum = result.workers.reduce((sum, w) => sum + w.logs.acked, 0)
+    const consistent = workerSum === acked && Number(counted.n) === acked
+    say(`totals: workers ${int(workerSum)} = aggregate ${int(acked)} = rows of run ${result.runId} counted here ${int(Number(counted.n))}: ${consistent ? 'equal' : 'NOT EQUAL'}`)
+    say(
+      `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, ` +
+        `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs` +
+        (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
+    )
+    say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
+    if (!v?.ok || result.workersFailed > 0 || !consistent) process.exitCode = 1
+  } finally {
+    await store.command(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {})
+    await store.close()
+    await server?.stop()
+  }
+}
+
+await main()

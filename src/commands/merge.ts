@@ -1,0 +1,76 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, storeFlags} from '../base-command.js'
+import {assess} from '../lib/load/aggregate.js'
+import {applyChecks} from '../lib/load/check.js'
+import {loadResults, mergeResults} from '../lib/load/merge.js'
+import type {AggregateResult} from '../lib/load/result.js'
+import {parseThreshold} from '../lib/load/thresholds.js'
+import {verifyRun} from '../lib/load/verify.js'
+import {renderAggregate} from '../lib/report/load.js'
+import {openStore} from '../lib/store/index.js'
+import {parseDuration} from '../lib/units.js'
+import {usageError} from '../lib/errors.js'
+
+export default class Merge extends BaseCommand {
+  static summary = 'Merge the results of workers that ran on several hosts into one aggregate report.'
+  static description = `Reads files written by "logbench run --json" (or "parallel --json") and aggregates them exactly as parallel does: counters are added and latency histograms merged, so the percentiles are those of all the requests together.
+
+Run the workers wherever an orchestrator puts them, all with one --run-id and their own --worker-index of --worker-count (for a Kubernetes Indexed Job, --worker-index $JOB_COMPLETION_INDEX), each writing "run --json > results/$INDEX.json". With --clickhouse-url (or CLICKHOUSE_URL), merge then counts the stored rows of the run id and checks that every acknowledged log is there; a missing one exits 4, as does a breached --threshold.`
+
+  static examples = [
+    {command: '<%= config.bin %> merge results/*.json', description: 'The aggregate report of several hosts'},
+    {command: "<%= config.bin %> merge results/*.json --clickhouse-url http://clickhouse:8123 --threshold 'lost==0' --json", description: 'Verified against ClickHouse, as JSON'},
+  ]
+
+  static strict = false
+
+  static flags = {
+    threshold: Flags.string({description: 'a check on the merged result, e.g. "throughput>=20000", "p99<=250ms", "lost==0" (repeatable)', multiple: true}),
+    verify: Flags.boolean({allowNo: true, default: true, description: 'count the stored rows of the run when a ClickHouse URL is configured'}),
+    'verify-wait': Flags.string({default: '0s', description: 'keep counting up to this long until every acknowledged log is stored'}),
+    ...storeFlags,
+  }
+
+  async run(): Promise<AggregateResult> {
+    const {argv, flags} = await this.parse(Merge)
+    const thresholds = (flags.threshold ?? []).map((expression) => parseThreshold(expression))
+    let waitMs: number
+    try {
+      waitMs = parseDuration(flags['verify-wait'], 's')
+    } catch (error) {
+      throw usageError(`--verify-wait: ${(error as Error).message}`)
+    }
+
+    const plan = mergeResults(await loadResults(argv as string[]))
+    for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`)
+    const {result} = plan
+    const storeOptions = this.storeOptions(flags)
+    let note = plan.verifyNote
+    const canVerify = flags.verify && plan.verifiable && storeOptions.clickhouseUrl
+    if (!note && !flags.verify) note = 'not verified (--no-verify)'
+    if (!note && !storeOptions.clickhouseUrl) note = 'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) to count the stored rows of the run'
+    const store = canVerify ? await openStore(storeOptions) : undefined
+    let verdict
+    try {
+      verdict = await applyChecks(result, {
+        batchSize: plan.verifiable?.batchSize ?? 0,
+        failedWorkers: result.workersFailed,
+        thresholds,
+        verify: store ? (input) => verifyRun(store, input, {signal: this.abortController.signal, waitMs}) : undefined,
+        workers: plan.verifiable?.workers ?? 1,
+      })
+    } finally {
+      await store?.close()
+    }
+
+    result.assessment = assess(result)
+    if (!this.jsonEnabled()) {
+      this.log(renderAggregate(result, {verificationNote: note}))
+      for (const reason of verdict.reasons) process.stderr.write(`check failed: ${reason}\n`)
+    }
+
+    if (verdict.failed) this.failChecks()
+    return result
+  }
+}

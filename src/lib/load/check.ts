@@ -1,0 +1,53 @@
+/**
+ * After a run: verification against storage, then thresholds, then the
+ * verdict. A run fails its checks (exit 4) when an acknowledged log is missing,
+ * a threshold is breached, or a worker failed.
+ */
+import type {Measurements} from './result.js'
+import type {Verification, VerifyInput} from './verify.js'
+
+import {evaluateThresholds, type Threshold} from './thresholds.js'
+
+export interface CheckPlan {
+  thresholds: readonly Threshold[]
+  /** Counts the stored rows; absent when no store is reachable or verification is off. */
+  verify?: (input: VerifyInput) => Promise<Verification>
+  workers: number
+  batchSize: number
+  /** Workers that failed, for the verdict. */
+  failedWorkers?: number
+}
+
+export interface CheckVerdict {
+  failed: boolean
+  /** One line per reason the checks failed. */
+  reasons: string[]
+}
+
+export async function applyChecks(result: Measurements, plan: CheckPlan): Promise<CheckVerdict> {
+  if (plan.verify) {
+    result.verification = await plan.verify({
+      acked: result.logs.acked,
+      batchSize: plan.batchSize,
+      failedKeys: result.failedBatches.keys,
+      failedKeysComplete: !result.failedBatches.truncated,
+      runId: result.runId,
+      workers: plan.workers,
+    })
+  }
+
+  result.thresholds = evaluateThresholds(plan.thresholds, result)
+  return verdictOf(result, plan.failedWorkers ?? 0)
+}
+
+export function verdictOf(result: Pick<Measurements, 'verification' | 'thresholds'>, failedWorkers: number): CheckVerdict {
+  const reasons: string[] = []
+  const v = result.verification
+  if (v && v.missing > 0) reasons.push(`${v.missing.toLocaleString('en-US')} acknowledged logs are missing from storage`)
+  for (const t of result.thresholds) {
+    if (!t.ok) reasons.push(`threshold ${t.expression} breached: ${t.actual === null ? t.reason : `measured ${t.actual}`}`)
+  }
+
+  if (failedWorkers > 0) reasons.push(`${failedWorkers} worker${failedWorkers === 1 ? '' : 's'} failed`)
+  return {failed: reasons.length > 0, reasons}
+}

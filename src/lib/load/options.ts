@@ -1,0 +1,196 @@
+/**
+ * The load settings shared by `run` and `parallel`: parsed from flag values
+ * (plain strings and numbers; no CLI framework here), validated with messages
+ * that say what to write instead, and turned back into `run` arguments for
+ * the workers that `parallel` starts.
+ */
+import {randomBytes} from 'node:crypto'
+
+import {usageError} from '../errors.js'
+import {parseDuration} from '../units.js'
+import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './synth.js'
+import {parseThreshold, type Threshold} from './thresholds.js'
+
+export interface LoadFlagValues {
+  target?: string
+  duration?: string
+  concurrency: number
+  rate?: number
+  'max-in-flight': number
+  'batch-size': number
+  payload: string
+  header?: string[]
+  timeout: string
+  retries: number
+  seed: number
+  'run-id'?: string
+  apps?: string
+  'error-rate'?: string
+  threshold?: string[]
+  verify: boolean
+  'verify-wait': string
+}
+
+export interface LoadSettings {
+  target?: URL
+  durationMs?: number
+  concurrency: number
+  rate?: number
+  maxInFlight: number
+  batchSize: number
+  payload: Payload
+  headers: Record<string, string>
+  /** The --header values as given, for forwarding. */
+  headerArgs: string[]
+  timeoutMs: number
+  retries: number
+  seed: number
+  runId: string
+  apps?: Weighted[]
+  /** The --apps value as given, for forwarding. */
+  appsArg?: string
+  errorRate: number
+  thresholds: Threshold[]
+  verify: boolean
+  verifyWaitMs: number
+}
+
+/** A run id people can read and sort: run-20250102-030405-1a2b3c. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replaceAll(/[-:]/g, '').replace('T', '-').slice(0, 15)
+  return `run-${stamp}-${randomBytes(3).toString('hex')}`
+}
+
+function duration(name: string, text: string): number {
+  try {
+    return parseDuration(text, 's')
+  } catch (error) {
+    throw usageError(`--${name}: ${(error as Error).message}`)
+  }
+}
+
+/** `name:weight,name:weight` (weights any positive numbers; a name alone weighs 1). */
+export function parseApps(text: string): Weighted[] {
+  const apps = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [name, weightText, ...rest] = part.split(':')
+      const weight = weightText === undefined ? 1 : Number(weightText)
+      if (rest.length > 0 || !isValidAppName(name) || !Number.isFinite(weight) || weight < 0) {
+        throw usageError(`--apps: "${part}" is not name:weight`, 'example: --apps high-volume-app:0.7,medium-app:0.2,low-app:0.1')
+      }
+
+      return {name, weight}
+    })
+  if (apps.length === 0) throw usageError('--apps is empty', 'example: --apps high-volume-app:0.7,medium-app:0.2,low-app:0.1')
+  if (new Set(apps.map(({name}) => name)).size !== apps.length) throw usageError(`--apps names an app twice: ${text}`)
+  if (!apps.some(({weight}) => weight > 0)) throw usageError('--apps: every weight is 0')
+  return apps
+}
+
+/** `Name: value`, as curl takes it. */
+export function parseHeader(text: string): [string, string] {
+  const index = text.indexOf(':')
+  const name = index > 0 ? text.slice(0, index).trim() : ''
+  if (!/^[!#$%&'*+.^`|~\w-]+$/.test(name)) throw usageError(`--header "${text}" is not "Name: value"`, "example: --header 'Authorization: Bearer TOKEN'")
+  return [name.toLowerCase(), text.slice(index + 1).trim()]
+}
+
+/** A share: 0.05 or 5%. */
+export function parseShare(name: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text)
+  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : Number.NaN
+  if (!(value >= 0 && value <= 1)) throw usageError(`--${name} ${text} is not a share`, 'give a number between 0 and 1, or a percentage such as 5%')
+  return value
+}
+
+export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
+  let target: URL | undefined
+  if (flags.target !== undefined) {
+    try {
+      target = new URL(flags.target)
+    } catch {
+      throw usageError(`--target "${flags.target}" is not a URL`, 'example: --target http://127.0.0.1:3000/api/logs/batch')
+    }
+
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw usageError(`--target ${flags.target} must be an http or https URL`)
+    if (target.pathname === '/' || target.pathname === '') target.pathname = '/api/logs/batch'
+  }
+
+  if (!(PAYLOADS as readonly string[]).includes(flags.payload)) throw usageError(`--payload ${flags.payload}: use ${PAYLOADS.join(', ')}`)
+  const runId = flags['run-id'] ?? newRunId()
+  if (!isValidRunId(runId)) throw usageError(`--run-id "${runId}" is not valid`, 'use letters, digits, ".", "_" and "-" (at most 64 characters)')
+  const headers: Record<string, string> = {}
+  for (const text of flags.header ?? []) {
+    const [name, value] = parseHeader(text)
+    headers[name] = value
+  }
+
+  const durationMs = flags.duration === undefined ? undefined : duration('duration', flags.duration)
+  if (durationMs !== undefined && !(durationMs > 0)) throw usageError('--duration must be longer than 0')
+  const timeoutMs = duration('timeout', flags.timeout)
+  if (!(timeoutMs > 0)) throw usageError('--timeout must be longer than 0')
+  return {
+    apps: flags.apps === undefined ? undefined : parseApps(flags.apps),
+    appsArg: flags.apps,
+    batchSize: flags['batch-size'],
+    concurrency: flags.concurrency,
+    durationMs,
+    errorRate: flags['error-rate'] === undefined ? 0 : parseShare('error-rate', flags['error-rate']),
+    headerArgs: flags.header ?? [],
+    headers,
+    maxInFlight: flags['max-in-flight'],
+    payload: flags.payload as Payload,
+    rate: flags.rate,
+    retries: flags.retries,
+    runId,
+    seed: flags.seed,
+    target,
+    thresholds: (flags.threshold ?? []).map((expression) => parseThreshold(expression)),
+    timeoutMs,
+    verify: flags.verify,
+    verifyWaitMs: duration('verify-wait', flags['verify-wait']),
+  }
+}
+
+/**
+ * `run` arguments that reproduce the settings in a worker (everything but the
+ * per-worker split, thresholds and verification, which the parent applies).
+ */
+export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
+  const args = [
+    '--target',
+    target.href,
+    '--run-id',
+    settings.runId,
+    '--seed',
+    String(settings.seed),
+    '--batch-size',
+    String(settings.batchSize),
+    '--payload',
+    settings.payload,
+    '--concurrency',
+    String(settings.concurrency),
+    '--max-in-flight',
+    String(settings.maxInFlight),
+    '--retries',
+    String(settings.retries),
+    '--timeout',
+    `${settings.timeoutMs}ms`,
+    '--error-rate',
+    String(settings.errorRate),
+    '--no-verify',
+  ]
+  if (settings.durationMs !== undefined) args.push('--duration', `${settings.durationMs}ms`)
+  if (settings.appsArg !== undefined) args.push('--apps', settings.appsArg)
+  for (const header of settings.headerArgs) args.push('--header', header)
+  return args
+}
+
+/** The bearer token of LOGBENCH_TOKEN, unless --header already sets Authorization. */
+export function withToken(settings: LoadSettings, token: string | undefined): LoadSettings {
+  if (!token || settings.headers.authorization !== undefined) return settings
+  return {...settings, headers: {...settings.headers, authorization: `Bearer ${token}`}}
+}

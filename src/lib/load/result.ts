@@ -1,0 +1,120 @@
+/**
+ * The result documents: what `run --json` prints, what a worker sends as its
+ * final event, what `parallel --json` and `merge --json` print. Their shape is
+ * an API (numbers in base units: ms, bytes, logs).
+ */
+import type {WorkerSlot} from './sender.js'
+import type {LatencySummary} from './stats.js'
+import type {Payload, Weighted} from './synth.js'
+import type {ThresholdOutcome} from './thresholds.js'
+import type {Verification} from './verify.js'
+
+export const RESULT_VERSION = 1
+
+export interface RunConfig {
+  /** URL the batches were POSTed to. */
+  target: string
+  payload: Payload
+  batchSize: number
+  model: 'closed' | 'open'
+  concurrency: number
+  /** Open model: target logs/s of this worker (or of all workers, in an aggregate). */
+  rate?: number
+  maxInFlight?: number
+  /** Count-bound runs: logs planned for this worker (or in total, in an aggregate). */
+  logs?: number
+  /** Time-bound runs. */
+  durationMs?: number
+  seed: number
+  apps: Weighted[]
+  errorRate: number
+  worker: WorkerSlot
+  retries: number
+  timeoutMs: number
+}
+
+export interface Counts {
+  sent: number
+  acked: number
+  failed: number
+}
+
+export interface LatencyReport extends LatencySummary {
+  /** HDR histogram of the values in microseconds, compressed and base64-encoded. */
+  histogram: string
+}
+
+export interface Measurements {
+  runId: string
+  startedAt: string
+  endedAt: string
+  durationMs: number
+  logs: Counts
+  batches: Counts
+  bytes: {sent: number}
+  throughput: {logsPerSecond: number; batchesPerSecond: number; bytesPerSecond: number}
+  /** Open model: the rate asked for and the rate achieved. */
+  rate: {targetLogsPerSecond: number; achievedLogsPerSecond: number} | null
+  /** From the intended send time to the acknowledgement (coordinated-omission safe). */
+  latency: LatencyReport
+  /** From the actual first send to the acknowledgement. */
+  serviceLatency: LatencyReport
+  /** Batches that failed for good, by class of their last error, with one sample message per class. */
+  errors: {total: number; byClass: Record<string, number>; samples: Record<string, string>}
+  /** Attempts that failed and were retried, by class. */
+  retries: {count: number; byClass: Record<string, number>}
+  /** Keys (batch × workers + worker) of batches not acknowledged, for exact verification; capped. */
+  failedBatches: {keys: number[]; truncated: boolean}
+  interrupted: boolean
+  verification: Verification | null
+  thresholds: ThresholdOutcome[]
+}
+
+export interface RunResult extends Measurements {
+  kind: 'run'
+  version: number
+  host: string
+  pid: number
+  config: RunConfig
+  stopReason: 'completed' | 'interrupted' | 'unreachable'
+  resources: {peakRssBytes: number; cpuUserMs: number; cpuSystemMs: number; cpuPerLogUs: number}
+}
+
+export type WorkerStatus = 'ok' | 'failed' | 'interrupted'
+
+export interface WorkerReport {
+  index: number
+  pid?: number
+  status: WorkerStatus
+  exitCode?: number | null
+  signal?: string | null
+  /** Why a worker failed, in words. */
+  error?: string
+  durationMs: number
+  logs: Counts
+  logsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  retries: number
+  /** The worker's own result, when it produced one. */
+  result?: RunResult
+}
+
+export interface AggregateResult extends Measurements {
+  kind: 'parallel' | 'merge'
+  version: number
+  config: Omit<RunConfig, 'worker'> & {workers: number; logsPerWorker?: number}
+  workers: WorkerReport[]
+  workersSucceeded: number
+  workersFailed: number
+  averagePerWorker: {durationMs: number; logsPerSecond: number}
+  assessment: Assessment
+  /** merge: the files read. */
+  sources?: string[]
+}
+
+export interface Assessment {
+  grade: 'excellent' | 'good' | 'fair' | 'poor' | 'failed'
+  summary: string
+}

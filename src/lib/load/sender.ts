@@ -1,0 +1,411 @@
+/**
+ * The load loop of one worker: builds batches on demand from the synthesiser,
+ * POSTs them, retries what may succeed later, and measures.
+ *
+ * - Closed model (default): `concurrency` batches in flight; a lane sends its
+ *   next batch when the previous one is answered.
+ * - Open model (`rate`): batch b is due at start + b·batchSize/rate. Its latency
+ *   is measured from that intended time, not from when it could be sent, so a
+ *   stalled server shows in the percentiles (no coordinated omission). At most
+ *   `maxInFlight` batches are outstanding; a batch waiting for a slot keeps
+ *   accruing latency.
+ *
+ * Memory is bounded by the batches in flight: nothing is kept per log.
+ */
+import type {Clock} from './clock.js'
+import type {Payload} from './synth.js'
+import type {LogSynth} from './synth.js'
+import type {Transport, TransportResponse} from './transport.js'
+
+import {systemClock} from './clock.js'
+import {classifyError, ClassCounter, type Histogram, newHistogram, recordMs} from './stats.js'
+import {ByteWriter, contentTypeOf} from './synth.js'
+
+export interface WorkerSlot {
+  /** 0-based index of this worker among `count`. */
+  index: number
+  count: number
+}
+
+export interface SenderOptions {
+  synth: LogSynth
+  transport: Transport
+  worker: WorkerSlot
+  /** Logs this worker sends (count-bound run). */
+  logs?: number
+  /** How long to keep starting batches (time-bound run), ms. */
+  durationMs?: number
+  batchSize: number
+  payload: Payload
+  /** Extra request headers (after the defaults, so they can override them). */
+  headers?: Record<string, string>
+  /** Closed model: batches in flight. */
+  concurrency: number
+  /** Open model: logs per second for this worker. */
+  rate?: number
+  /** Open model: cap on outstanding batches (default 128). */
+  maxInFlight?: number
+  /** Retries of one batch after its first attempt (default 5). */
+  retries?: number
+  retryBaseMs?: number
+  retryMaxMs?: number
+  /** Longest Retry-After honoured (ms, default 60 s). */
+  retryAfterCapMs?: number
+  signal?: AbortSignal
+  clock?: Clock
+  /** Uniform [0, 1) for back-off jitter. */
+  random?: () => number
+  progressIntervalMs?: number
+  onProgress?: (snapshot: ProgressSnapshot) => void
+}
+
+export interface Counts {
+  sent: number
+  acked: number
+  failed: number
+}
+
+export interface ProgressSnapshot {
+  elapsedMs: number
+  /** Planned logs for this worker (count-bound runs). */
+  plannedLogs?: number
+  plannedDurationMs?: number
+  logs: Counts
+  batches: Counts
+  retries: number
+  inFlight: number
+  /** Acknowledged logs per second over the last interval. */
+  logsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+}
+
+export type StopReason = 'completed' | 'interrupted' | 'unreachable'
+
+export interface SendOutcome {
+  /** Wall-clock epoch ms of the first send and of the last answer. */
+  startedAtMs: number
+  endedAtMs: number
+  durationMs: number
+  logs: Counts
+  batches: Counts
+  bytesSent: number
+  retries: {count: number; byClass: Record<string, number>}
+  /** Batches that failed for good, by class of their last error. */
+  errors: {total: number; byClass: Record<string, number>}
+  /** One example message per error class (status and start of the body, or the error). */
+  errorSamples: Record<string, string>
+  /** Latency from the intended send time to the acknowledgement, per acknowledged batch. */
+  latency: Histogram
+  /** Latency from the actual first send to the acknowledgement. */
+  service: Histogram
+  /** Batch numbers (per worker) that were not acknowledged; capped. */
+  failedBatches: number[]
+  failedBatchesTruncated: boolean
+  stopReason: StopReason
+  /** Open model only. */
+  rate?: {targetLogsPerSecond: number}
+  peakInFlight: number
+}
+
+/** Classes worth another try: overload and transient network trouble. */
+const RETRYABLE = new Set(['http_429', 'http_502', 'http_503', 'http_504', 'timeout', 'reset', 'refused'])
+/** Classes that mean the target is not there at all. */
+const UNREACHABLE = new Set(['refused', 'dns'])
+const FAILED_BATCH_CAP = 10_000
+
+class HttpStatusError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly retryAfterMs: number | undefined,
+    readonly sample: string,
+  ) {
+    super(sample)
+  }
+}
+
+class PartialAckError extends Error {
+  readonly code = 'PARTIAL'
+}
+
+/** Retry-After in ms from seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, nowEpochMs: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value
+  if (!text) return undefined
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Number(text) * 1000
+  const date = Date.parse(text)
+  if (Number.isNaN(date)) return undefined
+  return Math.max(0, date - nowEpochMs)
+}
+
+/** Exponential back-off with full jitter; a Retry-After, when given, is the floor. */
+export function backoffMs(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random: () => number,
+  {baseMs, capMs, retryAfterCapMs}: {baseMs: number; capMs: number; retryAfterCapMs: number},
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** attempt)
+  const jittered = random() * ceiling
+  if (retryAfterMs === undefined) return jittered
+  const floor = Math.min(retryAfterCapMs, retryAfterMs)
+  // A little jitter above the floor so retried batches do not all return at once.
+  return floor + random() * Math.min(ceiling, Math.max(50, floor * 0.1))
+}
+
+/** How many logs batch b of a worker carries. */
+function batchCount(b: number, batchSize: number, logs: number | undefined): number {
+  if (logs === undefined) return batchSize
+  return Math.max(0, Math.min(batchSize, logs - b * batchSize))
+}
+
+export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? Math.random
+  const {batchSize, durationMs, synth, transport, worker} = options
+  // Open model for a duration: exactly rate x duration logs, on the schedule (the last batch may be short).
+  const plannedLogs =
+    options.logs ?? (options.rate !== undefined && durationMs !== undefined ? Math.max(1, Math.round((options.rate * durationMs) / 1000)) : undefined)
+  const retries = options.retries ?? 5
+  const backoff = {baseMs: options.retryBaseMs ?? 100, capMs: options.retryMaxMs ?? 5000, retryAfterCapMs: options.retryAfterCapMs ?? 60_000}
+  if (plannedLogs === undefined && durationMs === undefined) throw new TypeError('sendLoad needs logs or durationMs')
+  if (!(batchSize >= 1)) throw new TypeError('batchSize must be >= 1')
+  const totalBatches = plannedLogs === undefined ? Number.POSITIVE_INFINITY : Math.ceil(plannedLogs / batchSize)
+  const baseHeaders: Record<string, string> = {'content-type': contentTypeOf(options.payload)}
+
+  const logs: Counts = {acked: 0, failed: 0, sent: 0}
+  const batches: Counts = {acked: 0, failed: 0, sent: 0}
+  const retryClasses = new ClassCounter()
+  const errorClasses = new ClassCounter()
+  const errorSamples: Record<string, string> = {}
+  const latency = newHistogram()
+  const service = newHistogram()
+  const failedBatches: number[] = []
+  let failedBatchesTruncated = false
+  let bytesSent = 0
+  let retryCount = 0
+  let inFlight = 0
+  let peakInFlight = 0
+  let stopReason: StopReason = 'completed'
+  let stopped = false
+  const stopController = new AbortController()
+  const stop = (reason: StopReason) => {
+    if (stopped) return
+    stopped = true
+    stopReason = reason
+    stopController.abort()
+  }
+
+  const onAbort = () => stop('interrupted')
+  if (options.signal?.aborted) stop('interrupted')
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+
+  const start = clock.now()
+  const startedAtMs = clock.wallNow()
+  let lastAnswer = start
+
+  const fail = (b: number, count: number, cls: string) => {
+    logs.failed += count
+    batches.failed++
+    errorClasses.add(cls)
+    if (failedBatches.length < FAILED_BATCH_CAP) failedBatches.push(b)
+    else failedBatchesTruncated = true
+    if (UNREACHABLE.has(cls) && logs.acked === 0) stop('unreachable')
+  }
+
+  const sample = (cls: string, error: unknown) => {
+    if (errorSamples[cls]) return
+    errorSamples[cls] = error instanceof HttpStatusError ? error.sample : (error as Error)?.message ?? String(error)
+  }
+
+  // Batch buffers are reused once a batch is done: no allocation (and no garbage) per batch,
+  // so memory stays flat whatever the number of logs.
+  const writers: ByteWriter[] = []
+  const maxPooled = Math.min(512, options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128))
+
+  const sendBatch = async (b: number, intendedAt: number | undefined): Promise<void> => {
+    const count = batchCount(b, batchSize, plannedLogs)
+    const firstSeq = b * batchSize * worker.count + worker.index
+    const writer = writers.pop() ?? new ByteWriter(Math.max(1024, batchSize * 420))
+    const body = synth.batch(firstSeq, worker.count, count, options.payload, clock.wallNow(), writer)
+    // Only once the target has read the whole body (it answered 2xx, or the connection is gone)
+    // may its bytes be overwritten.
+    let reusable = false
+    try {
+      reusable = await attempts(b, count, body, intendedAt)
+    } finally {
+      if (reusable && writers.length < maxPooled) writers.push(writer)
+    }
+  }
+
+  const attempts = async (b: number, count: number, body: Buffer, intendedAt: number | undefined): Promise<boolean> => {
+    const key = `${synth.runId}-w${worker.index}-b${b}`
+    const headers = {...baseHeaders, 'idempotency-key': key, ...options.headers}
+    logs.sent += count
+    batches.sent++
+    bytesSent += body.length
+    const sentAt = clock.now()
+    // Closed model: the batch is due when it is ready to go.
+    const dueAt = intendedAt ?? sentAt
+    let bodyRead = false
+    for (let attempt = 0; ; attempt++) {
+      let cls: string
+      let retryAfterMs: number | undefined
+      try {
+        const response = await transport.send({body, headers})
+        checkAck(response, count, clock.wallNow())
+        const now = clock.now()
+        lastAnswer = Math.max(lastAnswer, now)
+        logs.acked += count
+        batches.acked++
+        recordMs(latency, now - dueAt)
+        recordMs(service, now - sentAt)
+        return true
+      } catch (error) {
+        lastAnswer = Math.max(lastAnswer, clock.now())
+        cls = error instanceof PartialAckError ? 'partial' : classifyError(error)
+        bodyRead = error instanceof PartialAckError
+        if (error instanceof HttpStatusError) retryAfterMs = error.retryAfterMs
+        sample(cls, error)
+      }
+
+      if (!RETRYABLE.has(cls) || attempt >= retries || stopped) {
+        fail(b, count, stopped && RETRYABLE.has(cls) && attempt < retries ? 'interrupted' : cls)
+        return bodyRead
+      }
+
+      retryCount++
+      retryClasses.add(cls)
+      await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
+      if (stopped) {
+        fail(b, count, 'interrupted')
+        return false
+      }
+    }
+  }
+
+  const deadlinePassed = (at: number) => durationMs !== undefined && at - start >= durationMs
+
+  // Progress ticks.
+  let lastTick = {acked: 0, at: start}
+  const snapshot = (): ProgressSnapshot => {
+    const now = clock.now()
+    const rate = now > lastTick.at ? ((logs.acked - lastTick.acked) * 1000) / (now - lastTick.at) : 0
+    lastTick = {acked: logs.acked, at: now}
+    return {
+      batches: {...batches},
+      elapsedMs: Math.round(now - start),
+      inFlight,
+      logs: {...logs},
+      logsPerSecond: Math.round(rate),
+      p50Ms: latency.totalCount > 0 ? latency.getValueAtPercentile(50) / 1000 : 0,
+      p99Ms: latency.totalCount > 0 ? latency.getValueAtPercentile(99) / 1000 : 0,
+      plannedDurationMs: durationMs,
+      plannedLogs,
+      retries: retryCount,
+    }
+  }
+
+  const ticker =
+    options.onProgress && options.progressIntervalMs
+      ? setInterval(() => options.onProgress!(snapshot()), options.progressIntervalMs)
+      : undefined
+  ticker?.unref?.()
+
+  const track = async (b: number, intendedAt: number | undefined) => {
+    inFlight++
+    peakInFlight = Math.max(peakInFlight, inFlight)
+    try {
+      await sendBatch(b, intendedAt)
+    } finally {
+      inFlight--
+    }
+  }
+
+  try {
+    if (options.rate === undefined) {
+      // Closed model.
+      let next = 0
+      const lane = async () => {
+        while (!stopped) {
+          const now = clock.now()
+          if (next >= totalBatches || deadlinePassed(now)) return
+          const b = next++
+          await track(b, undefined)
+        }
+      }
+
+      await Promise.all(Array.from({length: Math.max(1, options.concurrency)}, () => lane()))
+    } else {
+      // Open model.
+      const rate = options.rate
+      if (!(rate > 0)) throw new TypeError('rate must be > 0')
+      const cap = Math.max(1, options.maxInFlight ?? 128)
+      const pending = new Set<Promise<void>>()
+      for (let b = 0; b < totalBatches && !stopped; b++) {
+        const intendedAt = start + (b * batchSize * 1000) / rate
+        if (deadlinePassed(intendedAt)) break
+        const wait = intendedAt - clock.now()
+        if (wait > 0) await clock.sleep(wait, stopController.signal)
+        while (pending.size >= cap && !stopped) await Promise.race(pending)
+        if (stopped) break
+        const promise: Promise<void> = track(b, intendedAt).finally(() => pending.delete(promise))
+        pending.add(promise)
+      }
+
+      await Promise.all(pending)
+    }
+  } finally {
+    if (ticker) clearInterval(ticker)
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+
+  // Open model: the last batch owns its whole interval, so the run spans at least the schedule it covered.
+  const scheduled = options.rate === undefined ? 0 : (logs.sent * 1000) / options.rate
+  const end = Math.max(lastAnswer, start + scheduled)
+  options.onProgress?.(snapshot())
+  return {
+    batches,
+    bytesSent,
+    durationMs: end - start,
+    endedAtMs: startedAtMs + (end - start),
+    errorSamples,
+    errors: {byClass: errorClasses.toJSON(), total: errorClasses.total},
+    failedBatches,
+    failedBatchesTruncated,
+    latency,
+    logs,
+    peakInFlight,
+    rate: options.rate === undefined ? undefined : {targetLogsPerSecond: options.rate},
+    retries: {byClass: retryClasses.toJSON(), count: retryCount},
+    service,
+    startedAtMs,
+    stopReason,
+  }
+}
+
+/** A 2xx acknowledges the batch; a body `{"accepted": n}` with n < count is a partial acknowledgement. */
+function checkAck(response: TransportResponse, count: number, nowEpochMs: number): void {
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    const snippet = response.body.replaceAll(/\s+/g, ' ').trim().slice(0, 200)
+    throw new HttpStatusError(
+      response.statusCode,
+      parseRetryAfter(response.headers['retry-after'], nowEpochMs),
+      `HTTP ${response.statusCode}${snippet ? `: ${snippet}` : ''}`,
+    )
+  }
+
+  const text = response.body
+  if (text.length > 0 && text.length < 4096 && text.charCodeAt(0) === 123 /* { */ && text.includes('"accepted"')) {
+    let accepted: unknown
+    try {
+      accepted = (JSON.parse(text) as {accepted?: unknown}).accepted
+    } catch {
+      return
+    }
+
+    if (typeof accepted === 'number' && accepted < count) {
+      throw new PartialAckError(`the target accepted ${accepted} of ${count} logs`)
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * A whole `run` or `parallel`, independent of the CLI: choose the target (the
+ * given one, or a serve of our own over the configured store), send, stop the
+ * serve so everything is flushed, verify against storage, apply thresholds and
+ * analyse. The commands only parse flags, call these and render.
+ */
+import type {Analysis} from '../report/analysis.js'
+import type {Store, StoreOptions} from '../store/index.js'
+import type {AggregateResult, RunResult} from './result.js'
+import type {ProgressSnapshot, WorkerSlot} from './sender.js'
+import type {Spawner} from './spawn.js'
+import type {WorkerEvent} from './protocol.js'
+
+import {usageError} from '../errors.js'
+import {quickAnalysis} from '../report/analysis.js'
+import {openStore} from '../store/index.js'
+import {assess, buildAggregate} from './aggregate.js'
+import {applyChecks, type CheckVerdict} from './check.js'
+import {type LoadSettings, workerRunArgs} from './options.js'
+import {runParallel, splitExactly} from './parallel.js'
+import {type LocalStack, startLocalStack} from './stack.js'
+import {verifyRun} from './verify.js'
+import {runWorker, type WorkerDeps} from './worker.js'
+
+export interface SessionBase {
+  settings: LoadSettings
+  /** Where a zero set-up run stores, and where a run with --target verifies (when a server URL is configured). */
+  storeOptions: StoreOptions
+  signal?: AbortSignal
+  /** serve's diagnostics. */
+  log?: (line: string) => void
+  /** Run the short analysis (total, apps, levels) after a zero set-up run. */
+  analyze?: boolean
+}
+
+interface Endpoints {
+  target: URL
+  stack?: LocalStack
+  /** Store to verify against, when verification is possible and wanted. */
+  verifyStore?: Store
+  /** Words for the report: where the logs went. */
+  description?: string
+  /** Why there is no verification, when there is none. */
+  verificationNote?: string
+}
+
+function describeStack(stack: LocalStack): string {
+  const {info} = stack.store
+  const where = info.kind === 'embedded' ? `embedded engine (chDB, ClickHouse ${info.version.text}) in ${info.location}` : `ClickHouse ${info.version.text} at ${info.location}`
+  return `serve on ${stack.server.url} → ${where}, table ${info.database}.${info.table}`
+}
+
+async function openEndpoints(base: SessionBase): Promise<Endpoints> {
+  const {settings} = base
+  if (!settings.target) {
+    const stack = await startLocalStack(base.storeOptions, base.log)
+    return {
+      description: describeStack(stack),
+      stack,
+      target: stack.target,
+      verificationNote: settings.verify ? undefined : 'not verified (--no-verify)',
+      verifyStore: settings.verify ? stack.store : undefined,
+    }
+  }
+
+  if (!settings.verify) return {target: settings.target, verificationNote: 'not verified (--no-verify)'}
+  if (!base.storeOptions.clickhouseUrl) {
+    return {
+      target: settings.target,
+      verificationNote: 'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) to count the stored rows of this run',
+    }
+  }
+
+  // The user named a server: it must be reachable, before any load is sent.
+  const store = await openStore(base.storeOptions)
+  return {target: settings.target, verifyStore: store}
+}
+
+async function closeEndpoints(endpoints: Endpoints): Promise<void> {
+  if (endpoints.stack) await endpoints.stack.close()
+  else await endpoints.verifyStore?.close()
+}
+
+async function finish(
+  result: RunResult | AggregateResult,
+  endpoints: Endpoints,
+  base: SessionBase,
+  plan: {workers: number; failedWorkers: number},
+): Promise<{verdict: CheckVerdict; analysis?: Analysis}> {
+  // Everything acknowledged is committed once serve has stopped.
+  await endpoints.stack?.stopServer()
+  const store = endpoints.verifyStore
+  const verdict = await applyChecks(result, {
+    batchSize: base.settings.batchSize,
+    failedWorkers: plan.failedWorkers,
+    thresholds: base.settings.thresholds,
+    verify: store ? (input) => verifyRun(store, input, {waitMs: base.settings.verifyWaitMs}) : undefined,
+    workers: plan.workers,
+  })
+  const analysis = base.analyze && endpoints.stack && result.logs.acked > 0 ? await quickAnalysis(endpoints.stack.store, result.runId) : undefined
+  return {analysis, verdict}
+}
+
+export interface RunSessionOptions extends SessionBase {
+  logs?: number
+  worker: WorkerSlot
+  progressIntervalMs?: number
+  onProgress?: (snapshot: ProgressSnapshot) => void
+  /** Called once the target is known, before sending; resolve false to send nothing (the barrier was not released). */
+  beforeSend?: (target: URL) => Promise<boolean>
+  /** Called when sending is over, before verification. */
+  onSent?: (result: RunResult) => void
+}
+
+export interface SessionOutcome<R> {
+  result: R
+  verdict: CheckVerdict
+  analysis?: Analysis
+  /** Where the logs went (zero set-up). */
+  stack?: string
+  verificationNote?: string
+  /** The run could not reach its target at all. */
+  unreachable?: string
+}
+
+export async function runSession(options: RunSessionOptions, deps: WorkerDeps = {}): Promise<SessionOutcome<RunResult> | undefined> {
+  const {settings} = options
+  const endpoints = await openEndpoints(options)
+  try {
+    if (options.beforeSend && !(await options.beforeSend(endpoints.target))) return undefined
+    const result = await runWorker(
+      {
+        apps: settings.apps,
+        batchSize: settings.batchSize,
+        concurrency: settings.concurrency,
+        durationMs: settings.durationMs,
+        errorRate: settings.errorRate,
+        headers: settings.headers,
+        logs: options.logs,
+        maxInFlight: settings.maxInFlight,
+        onProgress: options.onProgress,
+        payload: settings.payload,
+        progressIntervalMs: options.progressIntervalMs,
+        rate: settings.rate,
+        retries: settings.retries,
+        runId: settings.runId,
+        seed: settings.seed,
+        signal: options.signal,
+        target: endpoints.target,
+        timeoutMs: settings.timeoutMs,
+        worker: options.worker,
+      },
+      deps,
+    )
+    options.onSent?.(result)
+    const unreachable =
+      result.stopReason === 'unreachable'
+        ? `cannot reach ${endpoints.target.href} (${Object.values(result.errors.samples)[0] ?? 'connection refused'})`
+        : undefined
+    const {analysis, verdict} = unreachable
+      ? {analysis: undefined, verdict: {failed: true, reasons: [unreachable]}}
+      : await finish(result, endpoints, options, {failedWorkers: 0, workers: options.worker.count})
+    return {analysis, result, stack: endpoints.description, unreachable, verdict, verificationNote: endpoints.verificationNote}
+  } finally {
+    await closeEndpoints(endpoints)
+  }
+}
+
+export interface ParallelSessionOptions extends SessionBase {
+  workers: number
+  /** Logs of every worker, or in total (split exactly). */
+  logsPerWorker?: number
+  totalLogs?: number
+  spawn: Spawner
+  graceMs?: number
+  onEvent?: (worker: number, event: WorkerEvent) => void
+  onStart?: (worker: number, pid: number | undefined) => void
+  onExit?: (worker: number, report: AggregateResult['workers'][number]) => void
+  /** Called once the target is known, before workers start. */
+  onTarget?: (target: URL, description?: string) => void
+}
+
+export async function parallelSession(options: ParallelSessionOptions): Promise<SessionOutcome<AggregateResult>> {
+  const {settings, workers} = options
+  const logsPerWorker =
+    options.logsPerWorker === undefined ? (options.totalLogs === undefined ? undefined : splitExactly(options.totalLogs, workers)) : Array.from({length: workers}, () => options.logsPerWorker!)
+  const ratePerWorker = settings.rate === undefined ? undefined : splitExactly(settings.rate, workers)
+  if (ratePerWorker?.some((rate) => rate === 0)) {
+    throw usageError(`--rate ${settings.rate} is less than one log per second for each of ${workers} workers`, 'raise --rate or use fewer --workers')
+  }
+
+  const endpoints = await openEndpoints(options)
+  try {
+    options.onTarget?.(endpoints.target, endpoints.description)
+    const outcome = await runParallel({
+      commonArgs: workerRunArgs(settings, endpoints.target),
+      graceMs: options.graceMs,
+      logsPerWorker,
+      onEvent: options.onEvent,
+      onExit: options.onExit,
+      onStart: options.onStart,
+      ratePerWorker,
+      signal: options.signal,
+      spawn: options.spawn,
+      workers,
+    })
+    const result = buildAggregate('parallel', settings.runId, outcome.workers, {interrupted: outcome.interrupted})
+    const failedWorkers = result.workersFailed
+    const unreachableWorkers = outcome.workers.filter((w) => w.result?.stopReason === 'unreachable')
+    const unreachable =
+      unreachableWorkers.length === workers ? `no worker could reach ${endpoints.target.href} (${Object.values(unreachableWorkers[0].result!.errors.samples)[0] ?? 'refused'})` : undefined
+    if (unreachable) return {result, stack: endpoints.description, unreachable, verdict: {failed: true, reasons: [unreachable]}}
+    const {analysis, verdict} = await finish(result, endpoints, options, {failedWorkers, workers})
+    // Verification can change the verdict of the run.
+    result.assessment = assess(result)
+    return {analysis, result, stack: endpoints.description, verdict, verificationNote: endpoints.verificationNote}
+  } finally {
+    await closeEndpoints(endpoints)
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * Deterministic log synthesis in O(1) memory.
+ *
+ * The content of a log is a pure function of (seed, seq): each log reseeds a
+ * small PRNG from a hash of the seed and its sequence number. So the same seed
+ * gives the same logs whatever the number of workers or the order batches are
+ * built in, and a 4-worker run produces exactly the logs of a 1-worker run of
+ * the same total. Nothing is kept between logs: memory does not grow with --logs.
+ *
+ * Bodies are built by string concatenation from pre-escaped fragments; the
+ * variable parts are digits and identifiers checked at start, so no
+ * JSON.stringify runs per log.
+ */
+import {usageError} from '../errors.js'
+
+export const LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'] as const
+export type LevelName = (typeof LEVEL_NAMES)[number]
+
+export type Payload = 'array' | 'wrapped' | 'ndjson'
+export const PAYLOADS: readonly Payload[] = ['array', 'wrapped', 'ndjson']
+
+export interface Weighted<T extends string = string> {
+  name: T
+  weight: number
+}
+
+/** The guide's four services, equally weighted. */
+export const DEFAULT_APPS: readonly Weighted[] = [
+  {name: 'payment-service', weight: 0.25},
+  {name: 'auth-service', weight: 0.25},
+  {name: 'api-gateway', weight: 0.25},
+  {name: 'notification-service', weight: 0.25},
+]
+
+/** A production-like level mix. */
+export const DEFAULT_LEVELS: readonly Weighted<LevelName>[] = [
+  {name: 'debug', weight: 0.1},
+  {name: 'info', weight: 0.7},
+  {name: 'warn', weight: 0.12},
+  {name: 'error', weight: 0.06},
+  {name: 'fatal', weight: 0.02},
+]
+
+export interface SynthOptions {
+  /** 32-bit seed: same seed, same logs. */
+  seed: number
+  /** Written into every log as metadata.run_id. */
+  runId: string
+  apps?: readonly Weighted[]
+  levels?: readonly Weighted<LevelName>[]
+  /** Share of logs (0..1) replaced by an injected error (level error, source error-injector). */
+  errorRate?: number
+}
+
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+export function isValidAppName(name: string): boolean {
+  return APP_NAME.test(name)
+}
+
+export function isValidRunId(id: string): boolean {
+  return RUN_ID.test(id)
+}
+
+// ---------------------------------------------------------------------------
+// PRNG: a 32-bit integer hash to derive the per-log state, mulberry32 to draw.
+
+/** A 32-bit avalanche hash (lowbias32). */
+export function mix32(value: number): number {
+  let x = value >>> 0
+  x ^= x >>> 16
+  x = Math.imul(x, 0x7f_eb_35_2d)
+  x ^= x >>> 15
+  x = Math.imul(x, 0x84_6c_a6_8b)
+  x ^= x >>> 16
+  return x >>> 0
+}
+
+/** A seed from any text: integers in 0..2^32-1 are taken as they are, other text is hashed (FNV-1a). */
+export function seedFrom(text: string | number): number {
+  if (typeof text === 'number' && Number.isInteger(text) && text >= 0 && text <= 0xff_ff_ff_ff) return text
+  const string = String(text)
+  if (/^\d{1,10}$/.test(string) && Number(string) <= 0xff_ff_ff_ff) return Number(string)
+  let hash = 0x81_1c_9d_c5
+  for (let i = 0; i < string.length; i++) {
+    hash ^= string.charCodeAt(i)
+    hash = Math.imul(hash, 0x01_00_01_93)
+  }
+
+  return hash >>> 0
+}
+
+/** Draws are uniform in [0, DRAW_SPAN). */
+const DRAW_SPAN = 1_073_741_824
+
+/** mulberry32 over a state derived from (seed, seq). */
+export class Rng {
+  // In a typed array: an int32 object field outside the small-integer range would be boxed on every write.
+  private readonly state = new Int32Array(1)
+
+  /** Position the generator on log `seq` of the stream `seed`. */
+  at(seed: number, seq: number): this {
+    const lo = seq >>> 0
+    const hi = Math.floor(seq / 4_294_967_296) >>> 0
+    this.state[0] = mix32(seed ^ mix32(lo ^ mix32(hi + 0x9e_37_79_b9)))
+    return this
+  }
+
+  /**
+   * A uniform 30-bit unsigned integer. Thirty bits, not 32: V8 keeps integers
+   * below 2^30 unboxed, so drawing allocates nothing.
+   */
+  next(): number {
+    const s = this.state
+    let t = (s[0] = (s[0] + 0x6d_2b_79_f5) | 0)
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return (t ^ (t >>> 14)) >>> 2
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor((this.next() * n) / DRAW_SPAN)
+  }
+
+  /** A uniform float in [0, 1). */
+  float(): number {
+    return this.next() / DRAW_SPAN
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Bodies are written as bytes: static text is encoded once, the variable parts
+// (digits, hex, words) are written straight into the batch buffer. Building
+// strings and encoding them costs about three times more CPU a log.
+
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0))
+
+/** An append-only byte buffer for one batch body. */
+export class ByteWriter {
+  buf: Buffer
+  pos = 0
+
+  constructor(capacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(capacity)
+  }
+
+  /** Make room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  bytes(data: Uint8Array): void {
+    const {buf} = this
+    let {pos} = this
+    const n = data.length
+    if (n > 24) {
+      buf.set(data, pos)
+      this.pos = pos + n
+      return
+    }
+
+    for (let i = 0; i < n; i++) buf[pos++] = data[i]
+    this.pos = pos
+  }
+
+  byte(code: number): void {
+    this.buf[this.pos++] = code
+  }
+
+  /** A non-negative integer below 2^53 in decimal. */
+  uint(value: number): void {
+    const {buf} = this
+    if (value < 10) {
+      buf[this.pos++] = 48 + value
+      return
+    }
+
+    if (value > 0x7f_ff_ff_ff) {
+      this.bytes(Buffer.from(String(value)))
+      return
+    }
+
+    const digits =
+      value < 100 ? 2 : value < 1000 ? 3 : value < 10_000 ? 4 : value < 100_000 ? 5 : value < 1_000_000 ? 6 : value < 10_000_000 ? 7 : value < 100_000_000 ? 8 : value < 1_000_000_000 ? 9 : 10
+    let end = this.pos + digits
+    this.pos = end
+    let rest = value | 0
+    while (rest >= 10) {
+      const next = (rest / 10) | 0
+      buf[--end] = 48 + rest - next * 10
+      rest = next
+    }
+
+    buf[--end] = 48 + rest
+  }
+
+  /** `n` hex digits from the generator (7 from each 30-bit draw). */
+  hex(rng: Rng, n: number): void {
+    const {buf} = this
+    let {pos} = this
+    for (let i = 0; i < n; i += 7) {
+      const word = rng.next()
+      const nibbles = n - i >= 7 ? 7 : n - i
+      for (let j = 0; j < nibbles; j++) buf[pos++] = HEX_CODES[(word >>> (j * 4)) & 15]
+    }
+
+    this.pos = pos
+  }
+
+  /** The bytes written so far (shares memory with the buffer). */
+  take(): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Message templates. `{n:a-b}` an integer in [a, b], `{h:n}` n hex digits,
+// `{p:a|b|c}` one of the words, `{m:a-b}` an amount with cents.
+
+type Slot = (rng: Rng, out: ByteWriter) => void
+type Part = Uint8Array | Slot
+
+/** Compile a template into parts; static text is JSON-escaped and encoded once, here. */
+export function compileTemplate(template: string): Part[] {
+  const parts: Part[] = []
+  const pattern = /\{([nhpm]):([^}]+)\}/g
+  let last = 0
+  for (let match = pattern.exec(template); match; match = pattern.exec(template)) {
+    if (match.index > last) parts.push(jsonBytes(template.slice(last, match.index)))
+    parts.push(compileSlot(match[1], match[2]))
+    last = match.index + match[0].length
+  }
+
+  if (last < template.length) parts.push(jsonBytes(template.slice(last)))
+  return parts
+}
+
+function compileSlot(kind: string, spec: string): Slot {
+  switch (kind) {
+    case 'n': {
+      const [a, b] = spec.split('-').map(Number)
+      const span = b - a + 1
+      return (rng, out) => out.uint(a + rng.int(span))
+    }
+
+    case 'h': {
+      const n = Number(spec)
+      return (rng, out) => out.hex(rng, n)
+    }
+
+    case 'p': {
+      const words = spec.split('|').map((word) => jsonBytes(word))
+      return (rng, out) => out.bytes(words[rng.int(words.length)])
+    }
+
+    default: {
+      const [a, b] = spec.split('-').map(Number)
+      const span = (b - a) * 100 + 1
+      return (rng, out) => {
+        const cents = a * 100 + rng.int(span)
+        const units = Math.floor(cents / 100)
+        const rest = cents - units * 100
+        out.uint(units)
+        out.byte(46)
+        out.byte(48 + Math.floor(rest / 10))
+        out.byte(48 + (rest % 10))
+      }
+    }
+  }
+}
+
+/** The inside of a JSON string literal for `text`. */
+export function escapeJson(text: string): string {
+  return JSON.stringify(text).slice(1, -1)
+}
+
+/** UTF-8 bytes of the inside of a JSON string literal for `text`. */
+function jsonBytes(text: string): Uint8Array {
+  return Buffer.from(escapeJson(text))
+}
+
+function render(parts: readonly Part[], rng: Rng, out: ByteWriter): void {
+  for (const part of parts) {
+    if (typeof part === 'function') part(rng, out)
+    else out.bytes(part)
+  }
+}
+
+const STACK =
+  '\n    at {p:processPayment|authorize|routeRequest|sendEmail|refreshToken|chargeCard} (/app/src/services/{p:payment|auth|gateway|notify}.js:{n:10-900}:{n:1-80})' +
+  '\n    at async Promise.all (index {n:0-9})' +
+  '\n    at async {p:handleBatch|handleRequest|consume|dispatch} (/app/src/handlers/{p:batch|http|queue|worker}.js:{n:10-400}:{n:1-60})' +
+  '\n    at process.processTicksAndRejections (node:internal/process/task_queues:{n:80-105}:{n:3-9})'
+
+/** Templates by service family; apps of other names use the generic set. Lengths vary from ~30 to ~700 characters. */
+const TEMPLATES: Record<string, readonly string[]> = {
+  'api-gateway': [
+    '{p:GET|POST|PUT|DELETE|PATCH} /api/v{n:1-3}/{p:users|orders|payments|sessions|items}/{n:1000-99999} {p:200|200|200|201|204|304|400|404|500} {n:1-900}ms',
+    'Upstream {p:orders|users|billing|search} responded in {n:1-2500}ms (pool {n:1-64}/{n:64-128} busy)',
+    'Rate limit {p:near|reached|reset} for client {h:12}: {n:0-1000} requests in the current window',
+    'Route cache {p:hit|miss|refresh} for /api/v{n:1-3}/{p:users|orders|payments|items}',
+    'Request {h:16} forwarded to {p:orders|users|billing|search}-{n:1-12}.internal:{n:8000-8099} after {n:0-3} retries; headers {n:8-40}, body {n:0-65536} bytes, tls {p:1.2|1.3}, keep-alive {p:reused|new}',
+  ],
+  'auth-service': [
+    'User {n:1000-999999} logged in via {p:password|oauth|sso|passkey}',
+    'Token {p:issued|refreshed|revoked|expired} for session {h:24}',
+    'Failed login attempt {n:1-5} for user {n:1000-999999} from 10.{n:0-255}.{n:0-255}.{n:1-254}',
+    'MFA {p:challenge sent|verified|failed} for user {n:1000-999999}',
+    'Password policy check for user {n:1000-999999}: length {p:ok|too short}, breached list {p:clear|match}, history {p:ok|reused}, entropy {n:20-120} bits; decision {p:accept|reject|force reset}',
+  ],
+  'notification-service': [
+    '{p:Email|SMS|Push|Webhook} notification {h:16} queued for user {n:1000-999999}',
+    '{p:Email|SMS|Push} delivered to user {n:1000-999999} in {n:5-4000}ms',
+    'Template {p:welcome|receipt|reset-password|digest|alert} rendered ({n:200-40000} bytes)',
+    'Provider {p:sendgrid|twilio|fcm|apns|ses} responded {p:202|200|429|503} after {n:10-3000}ms',
+    'Digest batch {n:1-9999} for segment {p:all|active|trial|churn-risk}: {n:1-50000} recipients, {n:0-500} suppressed, {n:0-90} bounced last run, throttled to {n:10-500}/s, ETA {n:1-3600}s',
+  ],
+  'payment-service': [
+    'Payment processed for order ORD-{n:100000-999999}: {m:1-2000} {p:USD|EUR|GBP|JPY}',
+    'Refund {h:12} issued: {m:1-500} {p:USD|EUR|GBP}',
+    'Card authorization {p:approved|declined|pending review} for order ORD-{n:100000-999999}',
+    'Charge retry {n:1-5}/5 for subscription SUB-{n:10000-99999}',
+    'Settlement batch {n:1-9999} closed: {n:1-20000} transactions, {m:1000-900000} total, {n:0-40} disputes opened, {n:0-12} chargebacks, fees {m:1-9000}, payout scheduled for T+{n:1-3}',
+  ],
+}
+
+const GENERIC_TEMPLATES = [
+  'Processed job {n:1-999999} in {n:1-5000}ms',
+  'Cache {p:hit|miss|eviction} for key {p:user|order|session|config}:{n:1-99999}',
+  'Connection pool at {n:1-64}/{n:64-128}, {n:0-50} waiting',
+  'Request {h:16} completed with status {p:200|201|204|400|404|500} in {n:1-2000}ms',
+  'Background sweep removed {n:0-9999} expired records from {p:sessions|tokens|carts|locks} in {n:1-9000}ms; next run in {n:1-3600}s; backlog {n:0-100000}; lag {n:0-60000}ms',
+]
+
+/** Appended to the message of error and fatal logs: a stack trace makes them the long ones. */
+const SEVERE_SUFFIX = ': {p:TimeoutError|ConnectionError|ValidationError|Error} {p:upstream timed out|connection reset by peer|invalid state|lock wait timeout exceeded}' + STACK
+
+const ERROR_TEMPLATES = [
+  'Simulated error for testing: {p:TimeoutError|ConnectionError|ValidationError|DeadlockError} in {p:checkout|login|dispatch|render} (code E{n:1000-9999})',
+  'Unhandled {p:TypeError|RangeError|Error}: {p:Cannot read properties of undefined|Invalid array length|upstream closed connection} (request {h:16})' + STACK,
+]
+
+const SOURCES: Record<string, readonly string[]> = {
+  'api-gateway': ['router', 'rate-limiter', 'proxy', 'auth-filter'],
+  'auth-service': ['login', 'token-service', 'mfa', 'session-store'],
+  'notification-service': ['email-worker', 'sms-worker', 'push-worker', 'scheduler'],
+  'payment-service': ['checkout', 'stripe-webhook', 'refunds', 'ledger'],
+}
+
+const GENERIC_SOURCES = ['main', 'worker', 'scheduler', 'http']
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1']
+const ENVS = ['production', 'production', 'production', 'staging']
+
+interface AppModel {
+  /** `","app_id":"NAME","level":"` */
+  idBytes: Uint8Array
+  templates: Part[][]
+  /** Each source as `","source":"NAME","metadata":{"run_id":"RUN","seq":` */
+  sourceHeads: Uint8Array[]
+}
+
+/** Cumulative thresholds in [0, DRAW_SPAN] for weighted choice. */
+function cumulative(weights: readonly number[]): number[] {
+  const total = weights.reduce((sum, w) => sum + w, 0)
+  const out: number[] = []
+  let acc = 0
+  for (const weight of weights) {
+    acc += weight
+    out.push(Math.round((acc / total) * DRAW_SPAN))
+  }
+
+  out[out.length - 1] = DRAW_SPAN
+  return out
+}
+
+function pick(thresholds: readonly number[], draw: number): number {
+  let i = 0
+  while (draw >= thresholds[i]) i++
+  return i
+}
+
+function validateWeights(list: readonly Weighted[], what: string): void {
+  if (list.length === 0) throw usageError(`${what}: the list is empty`)
+  for (const {name, weight} of list) {
+    if (!Number.isFinite(weight) || weight < 0) throw usageError(`${what}: weight of "${name}" is ${weight}; weights are numbers >= 0`)
+  }
+
+  if (!list.some(({weight}) => weight > 0)) throw usageError(`${what}: every weight is 0`)
+}
+
+const enc = (text: string) => Buffer.from(text)
+const OPEN = {array: enc('['), ndjson: enc(''), wrapped: enc('{"logs":[')}
+const CLOSE = {array: enc(']'), ndjson: enc('\n'), wrapped: enc(']}')}
+const SEPARATOR = {array: 44, ndjson: 10, wrapped: 44}
+const TIMESTAMP_HEAD = enc('{"timestamp":"')
+const MESSAGE_HEAD = enc('","message":"')
+const REQUEST_HEAD = enc(',"request_id":"')
+const USER_HEAD = enc('","user_id":')
+const DURATION_HEAD = enc(',"duration_ms":')
+const REGION_HEADS = REGIONS.map((region) => enc(`,"region":"${region}","env":"`))
+const ENV_TAILS = ENVS.map((env) => enc(`${env}"}}`))
+const ERROR_LEVEL = enc('error')
+/** Room for one log: the longest template with every slot at its widest is far below this. */
+const MAX_LOG_BYTES = 4096
+
+/** Generates the JSON bytes of logs and of whole batches. */
+export class LogSynth {
+  readonly seed: number
+  readonly runId: string
+  private readonly apps: AppModel[]
+  private readonly appCut: number[]
+  private readonly levelBytes: Uint8Array[]
+  private readonly levelSevere: boolean[]
+  private readonly severeSuffix: Part[]
+  private readonly levelCut: number[]
+  private readonly errorCut: number
+  private readonly errorTemplates: Part[][]
+  private readonly errorSourceHead: Uint8Array
+  private readonly rng = new Rng()
+  private timestampMs = Number.NaN
+  private timestampBytes: Uint8Array = new Uint8Array()
+
+  constructor(options: SynthOptions) {
+    if (!isValidRunId(options.runId)) {
+      throw usageError(`run id "${options.runId}" is not valid`, 'use letters, digits, ".", "_" and "-" (at most 64 characters)')
+    }
+
+    const apps = options.apps ?? DEFAULT_APPS
+    const levels = options.levels ?? DEFAULT_LEVELS
+    validateWeights(apps, '--apps')
+    validateWeights(levels, 'level mix')
+    for (const {name} of apps) {
+      if (!isValidAppName(name)) throw usageError(`app name "${name}" is not valid`, 'use letters, digits, ".", "_" and "-" (at most 64 characters)')
+    }
+
+    const errorRate = options.errorRate ?? 0
+    if (!(errorRate >= 0 && errorRate <= 1)) throw usageError(`--error-rate ${errorRate} is out of range`, 'give a share between 0 and 1 (or a percentage such as 5%)')
+
+    this.seed = options.seed >>> 0
+    this.runId = options.runId
+    const sourceHead = (source: string) => enc(`","source":"${source}","metadata":{"run_id":"${options.runId}","seq":`)
+    this.apps = apps.map(({name}) => ({
+      idBytes: enc(`","app_id":"${name}","level":"`),
+      sourceHeads: (SOURCES[name] ?? GENERIC_SOURCES).map((source) => sourceHead(source)),
+      templates: (TEMPLATES[name] ?? GENERIC_TEMPLATES).map((template) => compileTemplate(template)),
+    }))
+    this.appCut = cumulative(apps.map(({weight}) => weight))
+    this.levelBytes = levels.map(({name}) => enc(name))
+    this.levelSevere = levels.map(({name}) => name === 'error' || name === 'fatal')
+    this.severeSuffix = compileTemplate(SEVERE_SUFFIX)
+    this.levelCut = cumulative(levels.map(({weight}) => weight))
+    this.errorCut = Math.floor(errorRate * DRAW_SPAN)
+    this.errorTemplates = ERROR_TEMPLATES.map((template) => compileTemplate(template))
+    this.errorSourceHead = sourceHead('error-injector')
+  }
+
+  /**
+   * Write log `seq` as JSON. Its timestamp is `timestampMs` (the time the batch
+   * is built); everything else depends only on the seed and seq.
+   */
+  writeLog(out: ByteWriter, seq: number, timestampMs: number): void {
+    if (timestampMs !== this.timestampMs) {
+      this.timestampMs = timestampMs
+      this.timestampBytes = enc(new Date(timestampMs).toISOString())
+    }
+
+    out.ensure(MAX_LOG_BYTES)
+    const rng = this.rng.at(this.seed, seq)
+    const app = this.apps[pick(this.appCut, rng.next())]
+    out.bytes(TIMESTAMP_HEAD)
+    out.bytes(this.timestampBytes)
+    out.bytes(app.idBytes)
+    if (this.errorCut > 0 && rng.next() < this.errorCut) {
+      out.bytes(ERROR_LEVEL)
+      out.bytes(MESSAGE_HEAD)
+      render(this.errorTemplates[rng.int(this.errorTemplates.length)], rng, out)
+      out.bytes(this.errorSourceHead)
+    } else {
+      const level = pick(this.levelCut, rng.next())
+      out.bytes(this.levelBytes[level])
+      out.bytes(MESSAGE_HEAD)
+      const source = app.sourceHeads[rng.int(app.sourceHeads.length)]
+      render(app.templates[rng.int(app.templates.length)], rng, out)
+      if (this.levelSevere[level]) render(this.severeSuffix, rng, out)
+      out.bytes(source)
+    }
+
+    out.uint(seq)
+    out.bytes(REQUEST_HEAD)
+    out.hex(rng, 16)
+    out.bytes(USER_HEAD)
+    out.uint(1000 + rng.int(999_000))
+    out.bytes(DURATION_HEAD)
+    out.uint(rng.int(2000))
+    out.bytes(REGION_HEADS[rng.int(REGION_HEADS.length)])
+    out.bytes(ENV_TAILS[rng.int(ENV_TAILS.length)])
+  }
+
+  /** The JSON text of log `seq` (for tests and tools; the sender uses batch()). */
+  log(seq: number, timestampMs: number): string {
+    const out = new ByteWriter(MAX_LOG_BYTES)
+    this.writeLog(out, seq, timestampMs)
+    return out.take().toString('utf8')
+  }
+
+  /**
+   * The body of one batch: the logs whose sequence numbers are
+   * `firstSeq, firstSeq + stride, …` (`count` of them), in the payload shape.
+   * Written into `out` from its start when given (its memory is reused), a new
+   * buffer otherwise. The result shares memory with the writer.
+   */
+  batch(firstSeq: number, stride: number, count: number, payload: Payload, timestampMs: number, out?: ByteWriter): Buffer {
+    const writer = out ?? new ByteWriter(Math.max(1024, count * 400))
+    writer.pos = 0
+    writer.ensure(16)
+    writer.bytes(OPEN[payload])
+    const separator = SEPARATOR[payload]
+    for (let i = 0; i < count; i++) {
+      if (i > 0) {
+        writer.ensure(1)
+        writer.byte(separator)
+      }
+
+      this.writeLog(writer, firstSeq + i * stride, timestampMs)
+    }
+
+    writer.ensure(2)
+    writer.bytes(CLOSE[payload])
+    return writer.take()
+  }
+}
+
+export function contentTypeOf(payload: Payload): string {
+  return payload === 'ndjson' ? 'application/x-ndjson' : 'application/json'
+}

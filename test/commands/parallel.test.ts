@@ -1,0 +1,139 @@
+import {expect} from 'chai'
+
+import {runCli} from '../helpers.js'
+import {childPids, isAlive, startCli} from '../lib/load/cli.js'
+import {type Sink, startSink} from '../lib/load/sink.js'
+
+const waitUntil = async (condition: () => boolean, timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const workersSeen = (sink: Sink) => new Set(sink.keys.map((key) => /-w(\d+)-b/.exec(key ?? '')?.[1])).size
+
+function slowSink(delayMs: number): Promise<Sink> {
+  return startSink({
+    async answer(_request, logs) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      return {body: JSON.stringify({accepted: logs}), status: 202}
+    },
+  })
+}
+
+describe('logbench parallel', () => {
+  it('splits --logs exactly over the workers, gives them disjoint seqs, and prints the aggregate as JSON', async () => {
+    const sink = await startSink()
+    try {
+      const result = await runCli(['parallel', '--target', sink.url, '--workers', '3', '--logs', '10000', '--batch-size', '500', '--json', '--threshold', 'errors==0'])
+      expect(result.code, result.stderr).to.equal(0)
+      const json = JSON.parse(result.stdout)
+      expect(json.kind).to.equal('parallel')
+      expect(json.runId).to.be.a('string')
+      expect(json.logs).to.deep.equal({acked: 10_000, failed: 0, sent: 10_000})
+      expect(json.workers.map((w: {logs: {acked: number}}) => w.logs.acked)).to.deep.equal([3334, 3333, 3333])
+      expect(json.workers.map((w: {status: string}) => w.status)).to.deep.equal(['ok', 'ok', 'ok'])
+      expect(json.workersSucceeded).to.equal(3)
+      expect(json.durationMs).to.be.greaterThan(0)
+      expect(json.throughput.logsPerSecond).to.be.greaterThan(0)
+      expect(json.latency.count).to.equal(json.workers.reduce((sum: number, w: {result: {latency: {count: number}}}) => sum + w.result.latency.count, 0))
+      expect(json.latency.p99Ms).to.be.at.least(json.latency.p50Ms)
+      expect(json.errors.total).to.equal(0)
+      expect(json.thresholds[0]).to.include({expression: 'errors==0', ok: true})
+      // --target without --clickhouse-url: nothing to count rows in.
+      expect(json.verification).to.equal(null)
+      expect(sink.ackedLogs).to.equal(10_000)
+      expect(new Set(sink.seqs).size).to.equal(10_000)
+      expect(Math.max(...sink.seqs)).to.equal(9999)
+      expect(result.stderr).to.equal('')
+    } finally {
+      await sink.stop()
+    }
+  })
+
+  it("prints the guide's report with per-worker progress on stderr when not a terminal", async () => {
+    const sink = await startSink()
+    try {
+      const result = await runCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '3000'])
+      expect(result.code, result.stderr).to.equal(0)
+      for (const section of ['Test Configuration', 'Individual Worker Performance', 'Aggregate Results', 'Performance Assessment']) {
+        expect(result.stdout).to.include(section)
+      }
+
+      expect(result.stdout).to.match(/successful workers\s+2\/2/)
+      expect(result.stdout).to.match(/total logs\s+6,000 acknowledged of 6,000 sent/)
+      expect(result.stderr).to.match(/worker 1 finished: 3,000 logs in/)
+      expect(result.stderr).to.match(/worker 2 finished: 3,000 logs in/)
+      expect(result.stdout).not.to.include('worker 1 finished')
+    } finally {
+      await sink.stop()
+    }
+  })
+
+  it('reports a worker killed with SIGKILL, still counts the others, and exits 4', async () => {
+    const sink = await slowSink(120)
+    try {
+      const cli = startCli(['parallel', '--target', sink.url, '--workers', '3', '--logs-per-worker', '3000', '--batch-size', '100', '--concurrency', '1', '--json'])
+      await waitUntil(() => workersSeen(sink) === 3)
+      const [victim] = childPids(cli.child.pid!)
+      expect(victim).to.be.a('number')
+      process.kill(victim, 'SIGKILL')
+      const result = await cli.done
+      expect(result.code, result.stderr).to.equal(4)
+      const json = JSON.parse(result.stdout)
+      const failed = json.workers.filter((w: {status: string}) => w.status === 'failed')
+      expect(failed).to.have.length(1)
+      expect(failed[0].pid).to.equal(victim)
+      expect(failed[0].error).to.include('killed by SIGKILL')
+      expect(json.workersSucceeded).to.equal(2)
+      expect(json.logs.acked).to.equal(6000)
+      expect(json.assessment.grade).to.equal('failed')
+    } finally {
+      await sink.stop()
+    }
+  })
+
+  it('Ctrl+C stops every worker, prints the partial aggregate, leaves no process behind and exits 130', async () => {
+    const sink = await slowSink(80)
+    try {
+      const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
+      await waitUntil(() => workersSeen(sink) === 2)
+      const children = childPids(cli.child.pid!)
+      expect(children).to.have.length(2)
+      cli.child.kill('SIGINT')
+      const result = await cli.done
+      expect(result.code, result.stderr).to.equal(130)
+      const json = JSON.parse(result.stdout)
+      expect(json.interrupted).to.equal(true)
+      expect(json.workers.map((w: {status: string}) => w.status)).to.deep.equal(['interrupted', 'interrupted'])
+      expect(json.logs.acked).to.be.greaterThan(0)
+      expect(json.logs.acked).to.equal(sink.ackedLogs)
+      for (const pid of children) expect(isAlive(pid), `worker ${pid} still alive`).to.equal(false)
+    } finally {
+      await sink.stop()
+    }
+  })
+
+  it('workers stop by themselves when the parallel process is killed outright (SIGKILL)', async () => {
+    const sink = await slowSink(50)
+    try {
+      const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
+      await waitUntil(() => workersSeen(sink) === 2)
+      const children = childPids(cli.child.pid!)
+      expect(children).to.have.length(2)
+      cli.child.kill('SIGKILL')
+      await cli.done
+      await waitUntil(() => children.every((pid) => !isAlive(pid)), 15_000)
+    } finally {
+      await sink.stop()
+    }
+  })
+
+  it('rejects a split that leaves a worker nothing to do (exit 2)', async () => {
+    const result = await runCli(['parallel', '--target', 'http://127.0.0.1:1', '--workers', '4', '--logs', '3'])
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.include('fewer than one log')
+  })
+})
