@@ -7,7 +7,7 @@ import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
 import {parallelSession} from '../lib/load/session.js'
 import {nodeSpawner, workerNodeFlags} from '../lib/load/spawn.js'
-import type {Analysis} from '../lib/report/analysis.js'
+import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
@@ -37,7 +37,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     ...storeFlags,
   }
 
-  async run(): Promise<AggregateResult & {analysis?: Analysis}> {
+  async run(): Promise<AggregateResult & {analysis?: AnalysisResult}> {
     const {flags} = await this.parse(Parallel)
     const settings = withToken(parseLoadFlags(flags), this.env.token)
     if (flags.logs !== undefined && flags.logs < flags.workers) throw usageError(`--logs ${flags.logs} is fewer than one log for each of ${flags.workers} workers`)

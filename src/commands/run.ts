@@ -7,7 +7,7 @@ import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import {encodeEvent} from '../lib/load/protocol.js'
 import type {RunResult} from '../lib/load/result.js'
 import {runSession} from '../lib/load/session.js'
-import type {Analysis} from '../lib/report/analysis.js'
+import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderRun} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
@@ -65,7 +65,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
 
   private events = false
 
-  async run(): Promise<RunResult & {analysis?: Analysis}> {
+  async run(): Promise<RunResult & {analysis?: AnalysisResult}> {
     const {flags} = await this.parse(Run)
     this.events = flags.events
     const settings = withToken(parseLoadFlags(flags), this.env.token)

@@ -47,8 +47,8 @@ describe('logbench run', () => {
     expect(json.errors).to.deep.equal({byClass: {}, samples: {}, total: 0})
     expect(json.verification).to.deep.include({acked: 20_000, duplicated: 0, missing: 0, ok: true, stored: 20_000})
     expect(json.config).to.deep.include({batchSize: 1000, model: 'closed', payload: 'array', seed: 7})
-    expect(json.analysis.total).to.equal(20_000)
-    expect(json.analysis.apps.map((a: {app: string}) => a.app).sort()).to.deep.equal(['api-gateway', 'auth-service', 'notification-service', 'payment-service'])
+    expect(json.analysis.reports.total.logs).to.equal(20_000)
+    expect(json.analysis.reports.apps.rows.map((a: {app: string}) => a.app).sort()).to.deep.equal(['api-gateway', 'auth-service', 'notification-service', 'payment-service'])
     expect(json.interrupted).to.equal(false)
   })
 

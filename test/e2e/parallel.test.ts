@@ -27,8 +27,8 @@ describe('e2e: parallel', () => {
       expect(json.verification).to.deep.include({acked: 40_000, duplicated: 0, missing: 0, ok: true, stored: 40_000, unique: 40_000})
       expect(json.workers.map((w: WorkerJson) => w.status)).to.deep.equal(['ok', 'ok'])
       expect(sum(json.workers, 'acked')).to.equal(json.logs.acked)
-      expect(json.analysis.total).to.equal(40_000)
-      expect(json.analysis.levels.reduce((total: number, l: {count: number}) => total + l.count, 0)).to.equal(40_000)
+      expect(json.analysis.reports.total.logs).to.equal(40_000)
+      expect(json.analysis.reports.levels.rows.reduce((total: number, l: {logs: number}) => total + l.logs, 0)).to.equal(40_000)
       expect(json.assessment.grade).not.to.equal('failed')
     } finally {
       rmSync(dir, {force: true, recursive: true})

@@ -4,7 +4,7 @@
  * serve so everything is flushed, verify against storage, apply thresholds and
  * analyse. The commands only parse flags, call these and render.
  */
-import type {Analysis} from '../report/analysis.js'
+import type {AnalysisResult} from '../analyze/index.js'
 import type {Store, StoreOptions} from '../store/index.js'
 import type {AggregateResult, RunResult} from './result.js'
 import type {ProgressSnapshot, WorkerSlot} from './sender.js'
@@ -12,7 +12,7 @@ import type {Spawner} from './spawn.js'
 import type {WorkerEvent} from './protocol.js'
 
 import {usageError} from '../errors.js'
-import {quickAnalysis} from '../report/analysis.js'
+import {analyze, parseReportOptions} from '../analyze/index.js'
 import {openStore} from '../store/index.js'
 import {assess, buildAggregate} from './aggregate.js'
 import {applyChecks, type CheckVerdict} from './check.js'
@@ -86,7 +86,7 @@ async function finish(
   endpoints: Endpoints,
   base: SessionBase,
   plan: {workers: number; failedWorkers: number},
-): Promise<{verdict: CheckVerdict; analysis?: Analysis}> {
+): Promise<{verdict: CheckVerdict; analysis?: AnalysisResult}> {
   // Everything acknowledged is committed once serve has stopped.
   await endpoints.stack?.stopServer()
   const store = endpoints.verifyStore
@@ -97,7 +97,11 @@ async function finish(
     verify: store ? (input) => verifyRun(store, input, {waitMs: base.settings.verifyWaitMs}) : undefined,
     workers: plan.workers,
   })
-  const analysis = base.analyze && endpoints.stack && result.logs.acked > 0 ? await quickAnalysis(endpoints.stack.store, result.runId) : undefined
+  // The reports of "logbench analyze" (total, apps, levels), for this run's rows.
+  const analysis =
+    base.analyze && endpoints.stack && result.logs.acked > 0
+      ? await analyze(endpoints.stack.store, ['total', 'apps', 'levels'], parseReportOptions({runIds: [result.runId]}))
+      : undefined
   return {analysis, verdict}
 }
 
@@ -115,7 +119,7 @@ export interface RunSessionOptions extends SessionBase {
 export interface SessionOutcome<R> {
   result: R
   verdict: CheckVerdict
-  analysis?: Analysis
+  analysis?: AnalysisResult
   /** Where the logs went (zero set-up). */
   stack?: string
   verificationNote?: string

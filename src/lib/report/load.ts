@@ -4,9 +4,9 @@
  * guide's per-worker table, aggregate figures and assessment.
  */
 import type {AggregateResult, Measurements, RunConfig, RunResult} from '../load/result.js'
-import type {Analysis} from './analysis.js'
+import type {AnalysisResult} from '../analyze/index.js'
 
-import {renderAnalysis} from './analysis.js'
+import {renderAnalysis} from '../analyze/render.js'
 import {bad, bytes, dim, fields, good, heading, int, msText, percent, seconds, table} from './format.js'
 
 type Config = Omit<RunConfig, 'worker'> & {workers?: number; logsPerWorker?: number}
@@ -92,7 +92,7 @@ function resultsLines(m: Measurements, extra: [string, string][] = []): string {
 }
 
 export interface ReportExtras {
-  analysis?: Analysis
+  analysis?: AnalysisResult
   /** Shown instead of the default note when there was no verification. */
   verificationNote?: string
   /** Where the logs went, e.g. "embedded serve on 127.0.0.1:40123 → chDB in .logbench/data". */
@@ -124,7 +124,7 @@ export function renderRun(result: RunResult, extras: ReportExtras = {}): string 
   ]
   const thresholds = renderThresholds(result)
   if (thresholds) sections.push('', heading('Thresholds'), thresholds)
-  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis))
+  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))
   return sections.join('\n')
 }
 
@@ -194,7 +194,7 @@ export function renderAggregate(result: AggregateResult, extras: ReportExtras = 
   ]
   const thresholds = renderThresholds(result)
   if (thresholds) sections.push('', heading('Thresholds'), thresholds)
-  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis))
+  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))
   sections.push('', heading('Performance Assessment'), `  ${GRADE[result.assessment.grade](result.assessment.summary)}`)
   return sections.join('\n')
 }
