@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {createInterface} from 'node:readline'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
-import {parseDuration} from '../lib/analyze/time.js'
+import {parseDuration} from '../lib/units.js'
 import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup, unexecutedResult} from '../lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../lib/cleanup/render.js'
 import {usageError} from '../lib/errors.js'

@@ -10,7 +10,6 @@ import {verifyRun} from '../lib/load/verify.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {openStore} from '../lib/store/index.js'
 import {parseDuration} from '../lib/units.js'
-import {usageError} from '../lib/errors.js'
 
 export default class Merge extends BaseCommand {
   static summary = 'Merge the results of workers that ran on several hosts into one aggregate report.'
@@ -35,12 +34,7 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
   async run(): Promise<AggregateResult> {
     const {argv, flags} = await this.parse(Merge)
     const thresholds = (flags.threshold ?? []).map((expression) => parseThreshold(expression))
-    let waitMs: number
-    try {
-      waitMs = parseDuration(flags['verify-wait'], 's')
-    } catch (error) {
-      throw usageError(`--verify-wait: ${(error as Error).message}`)
-    }
+    const waitMs = parseDuration(flags['verify-wait'], '--verify-wait', {allowZero: true})
 
     const plan = mergeResults(await loadResults(argv as string[]))
     for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`)

@@ -2,7 +2,6 @@ import {Flags} from '@oclif/core'
 import {once} from 'node:events'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
-import {usageError} from '../lib/errors.js'
 import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer} from '../lib/ingest/index.js'
 import {openStore, type StoreInfo} from '../lib/store/index.js'
 import {parseBytes, parseDuration} from '../lib/units.js'
@@ -13,13 +12,7 @@ export interface ServeResult {
   stats: IngestStats
 }
 
-const size = (name: string, text: string) => {
-  try {
-    return parseBytes(text)
-  } catch (error) {
-    throw usageError(`--${name}: ${(error as Error).message}`)
-  }
-}
+const size = (name: string, text: string) => parseBytes(text, `--${name}`)
 
 export default class Serve extends BaseCommand {
   static summary = 'Run a fast, loss-free HTTP ingest endpoint that writes logs to ClickHouse.'
@@ -52,12 +45,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
 
   async run(): Promise<ServeResult> {
     const {flags} = await this.parse(Serve)
-    let batchWait: number
-    try {
-      batchWait = parseDuration(flags['batch-wait'])
-    } catch (error) {
-      throw usageError(`--batch-wait: ${(error as Error).message}`)
-    }
+    const batchWait = parseDuration(flags['batch-wait'], '--batch-wait', {allowZero: true, bareUnit: 'ms'})
 
     const store = await openStore(this.storeOptions(flags))
     try {

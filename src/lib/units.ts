@@ -1,4 +1,5 @@
 /** Sizes and durations typed on the command line: "10MB", "64KiB", "250ms", "2s", "1m". */
+import {usageError} from './errors.js'
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -13,19 +14,28 @@ const SIZE_UNITS: Record<string, number> = {
   mib: 1024 ** 2,
 }
 
-export function parseBytes(text: string): number {
+/** Bytes of a size; `what` names the flag in the error (exit 2). */
+export function parseBytes(text: string, what: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
-  if (!match || unit === undefined) throw new TypeError(`"${text}" is not a size (examples: 65536, 64KiB, 10MB)`)
+  if (!match || unit === undefined) throw usageError(`${what} "${text}" is not a size`, 'write a number and a unit: 65536, 64KiB, 10MB')
   return Math.round(Number(match[1]) * unit)
 }
 
-const TIME_UNITS: Record<string, number> = {'': 1, h: 3_600_000, m: 60_000, min: 60_000, ms: 1, s: 1000, us: 0.001}
+const TIME_UNITS: Record<string, number> = {d: 86_400_000, h: 3_600_000, m: 60_000, min: 60_000, ms: 1, s: 1000}
 
-/** Milliseconds of a duration; a bare number is milliseconds unless `bareUnit` says otherwise. */
-export function parseDuration(text: string, bareUnit: 'ms' | 's' = 'ms'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
-  const unit = match ? (match[2] === '' ? TIME_UNITS[bareUnit] : TIME_UNITS[match[2].toLowerCase()]) : undefined
-  if (!match || unit === undefined) throw new TypeError(`"${text}" is not a duration (examples: 250ms, 2s, 1m)`)
-  return Number(match[1]) * unit
+/**
+ * Milliseconds of "500ms", "2s", "1.5m", "1h", "7d". A bare number is in `bareUnit`
+ * (seconds unless said otherwise, as for watch -n 2); zero is refused unless allowed.
+ * `what` names the flag in the error (exit 2).
+ */
+export function parseDuration(text: string, what: string, options: {bareUnit?: 'ms' | 's'; allowZero?: boolean} = {}): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?$/i.exec(text.trim())
+  if (!match) {
+    throw usageError(`${what} "${text}" is not a duration`, `write a number and a unit: 500ms, 2s, 1m, 1h, 1d (a bare number is ${options.bareUnit === 'ms' ? 'milliseconds' : 'seconds'})`)
+  }
+
+  const ms = Math.round(Number(match[1]) * TIME_UNITS[(match[2] ?? options.bareUnit ?? 's').toLowerCase()])
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !options.allowZero)) throw usageError(`${what} "${text}" must be longer than zero`)
+  return ms
 }

@@ -1,22 +1,7 @@
 import {usageError} from '../errors.js'
+import {parseDuration} from '../units.js'
 
-const UNITS: Record<string, number> = {d: 86_400_000, h: 3_600_000, m: 60_000, ms: 1, s: 1000}
-
-/**
- * "500ms", "2s", "1.5m", "1h", "7d" -> milliseconds; a bare number is seconds
- * (as for watch -n 2). `what` names the flag in the error.
- */
-export function parseDuration(text: string, what: string): number {
-  const trimmed = text.trim()
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(trimmed)
-  if (!match) {
-    throw usageError(`${what} "${text}" is not a duration`, 'write a number and a unit: 500ms, 2s, 1m, 1h, 1d (a bare number is seconds)')
-  }
-
-  const ms = Number(match[1]) * UNITS[(match[2] ?? 's').toLowerCase()]
-  if (!Number.isFinite(ms) || ms <= 0) throw usageError(`${what} "${text}" must be longer than zero`)
-  return Math.round(ms)
-}
+export {parseDuration} from '../units.js'
 
 /**
  * A point in time from the command line, as epoch ms:

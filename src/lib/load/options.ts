@@ -62,11 +62,7 @@ export function newRunId(now = new Date()): string {
 }
 
 function duration(name: string, text: string): number {
-  try {
-    return parseDuration(text, 's')
-  } catch (error) {
-    throw usageError(`--${name}: ${(error as Error).message}`)
-  }
+  return parseDuration(text, `--${name}`, {allowZero: true})
 }
 
 /** `name:weight,name:weight` (weights any positive numbers; a name alone weighs 1). */
