@@ -92,3 +92,18 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: 
     child.stdin.end(options.input ?? '')
   })
 }
+
+/**
+ * Open a store with a fresh database and its schema on a back end. A missing back
+ * end skips the suite, except under CI=true, where it fails.
+ */
+export async function storeOrSkip(context: Mocha.Context, backend: BackendCase, database?: string): Promise<Store> {
+  const store = await openTestStore(backend, database)
+  if (!store) {
+    if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
+    context.skip()
+  }
+
+  await store!.ensureSchema()
+  return store!
+}

@@ -6,7 +6,7 @@ import {parse} from 'csv-parse/sync'
 import type {Store} from '../../src/lib/store/index.js'
 
 import {REPORT_NAMES} from '../../src/lib/analyze/index.js'
-import {binPath, openTestStore, backends, runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
+import {backends, binPath, runCli, serverUrl, storeOrSkip, tempDir, uniqueDatabase} from '../helpers.js'
 import {countBy, insertRows, makeDataset} from '../lib/analyze/data.js'
 import {inEmbeddedChild} from '../lib/analyze/embedded-child-client.js'
 
@@ -21,14 +21,7 @@ describe('logbench analyze (CLI)', () => {
 
     before(async function () {
       const server = backends.find((backend) => backend.name === 'server')!
-      const opened = await openTestStore(server)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error('the server back end is not available under CI=true')
-        this.skip()
-      }
-
-      store = opened!
-      await store.ensureSchema()
+      store = await storeOrSkip(this, server)
       await insertRows(store, rows)
       target = ['--clickhouse-url', serverUrl()!, '--database', store.info.database]
     })

@@ -12,7 +12,7 @@ import type {Store} from '../../src/lib/store/index.js'
 import {analyze, parseReportOptions, REPORT_NAMES} from '../../src/lib/analyze/index.js'
 import {reportOverHttp} from '../../src/lib/analyze/http.js'
 import {startIngestServer} from '../../src/lib/ingest/index.js'
-import {backends, openTestStore, runCli} from '../helpers.js'
+import {backends, runCli, storeOrSkip} from '../helpers.js'
 import {insertRows, makeDataset} from '../lib/analyze/data.js'
 
 /** The real serve (startIngestServer) over this store, with a token, noting each report request. */
@@ -40,14 +40,7 @@ for (const backend of backends) {
     const rows = makeDataset({perRun: [2000, 1000, 500]})
 
     before(async function () {
-      const opened = await openTestStore(backend)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      store = opened!
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
       await insertRows(store, rows)
       await store.command(`OPTIMIZE TABLE ${store.tableRef} FINAL`)
       served = await serveReports(store, seen)

@@ -6,7 +6,7 @@ import {expect} from 'chai'
 
 import {type IngestServer, startIngestServer} from '../../src/lib/ingest/index.js'
 import {epochMsExpr, type Store} from '../../src/lib/store/index.js'
-import {backends, openTestStore} from '../helpers.js'
+import {backends, storeOrSkip} from '../helpers.js'
 
 function batch(run: string, from: number, count: number): Record<string, unknown>[] {
   const logs = []
@@ -50,14 +50,7 @@ for (const backend of backends) {
     let server: IngestServer
 
     before(async function () {
-      const opened = await openTestStore(backend)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end unavailable under CI=true`)
-        this.skip()
-      }
-
-      store = opened!
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
       server = await startIngestServer({port: 0, store, token: 'test-token'})
     })
 

@@ -4,7 +4,7 @@ import type {Store} from '../../../src/lib/store/index.js'
 
 import {type AnalysisResult, parseReportOptions} from '../../../src/lib/analyze/index.js'
 import {reportOptionsFromSearchParams, reportOptionsToSearchParams, reportOverHttp} from '../../../src/lib/analyze/http.js'
-import {backends, openTestStore} from '../../helpers.js'
+import {backends, storeOrSkip} from '../../helpers.js'
 import {countBy, insertRows, makeDataset} from './data.js'
 
 describe('analyze over HTTP: query strings', () => {
@@ -34,14 +34,7 @@ for (const backend of backends) {
     const rows = makeDataset({perRun: [1500, 900, 600]})
 
     before(async function () {
-      const opened = await openTestStore(backend)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      store = opened!
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
       await insertRows(store, rows)
     })
 

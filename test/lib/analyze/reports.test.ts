@@ -5,7 +5,7 @@ import type {LogRow, Store} from '../../../src/lib/store/index.js'
 
 import {analyze, type AnalysisResult, parseReportOptions, REPORT_NAMES, type ReportName} from '../../../src/lib/analyze/index.js'
 import {reportCsv} from '../../../src/lib/analyze/render.js'
-import {backends, openTestStore} from '../../helpers.js'
+import {backends, storeOrSkip} from '../../helpers.js'
 import {APPS, countBy, insertRows, makeDataset, quantileExact, RUNS, stored} from './data.js'
 import {GUIDE, runGuide} from './guide.js'
 
@@ -26,14 +26,7 @@ for (const backend of backends) {
     const run = (names: ReportName[], raw: Parameters<typeof parseReportOptions>[0] = {}) => analyze(store, names, parseReportOptions(raw))
 
     before(async function () {
-      const opened = await openTestStore(backend)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      store = opened!
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
       rows = makeDataset()
       await insertRows(store, rows)
       // One part per partition from here on, so system.parts cannot change between two queries.

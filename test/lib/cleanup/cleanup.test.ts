@@ -11,7 +11,7 @@ import {
   waitForMutations,
 } from '../../../src/lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../../../src/lib/cleanup/render.js'
-import {backends, openTestStore} from '../../helpers.js'
+import {backends, storeOrSkip} from '../../helpers.js'
 import {countBy, insertRows, makeDataset, stored} from '../analyze/data.js'
 
 const usage = (fn: () => unknown, pattern: RegExp) => {
@@ -68,13 +68,7 @@ for (const backend of backends) {
     const cleanup = async (request: CleanupRequest) => executeCleanup(store, request, await planCleanup(store, request), {pollMs: 50})
 
     before(async function () {
-      const opened = await openTestStore(backend)
-      if (!opened) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      store = opened!
+      store = await storeOrSkip(this, backend)
     })
 
     beforeEach(async () => {

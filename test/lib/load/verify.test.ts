@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
 import {type LogRow, makeRowEncoder, type Store} from '../../../src/lib/store/index.js'
-import {backends, openTestStore} from '../../helpers.js'
+import {backends, storeOrSkip} from '../../helpers.js'
 
 const WORKERS = 2
 const BATCH = 10
@@ -38,13 +38,7 @@ for (const backend of backends) {
     }
 
     before(async function () {
-      store = await openTestStore(backend)
-      if (!store) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
     })
 
     after(async () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {epochMsExpr, LEVELS, type LogRow, makeRowEncoder, type Store} from '../../../src/lib/store/index.js'
-import {backends, openTestStore} from '../../helpers.js'
+import {backends, storeOrSkip} from '../../helpers.js'
 
 const TRICKY = [
   'plain ascii',
@@ -40,13 +40,7 @@ for (const backend of backends) {
     let store: Store | undefined
 
     before(async function () {
-      store = await openTestStore(backend)
-      if (!store) {
-        if (process.env.CI === 'true') throw new Error(`${backend.name} back end is not available under CI=true`)
-        this.skip()
-      }
-
-      await store.ensureSchema()
+      store = await storeOrSkip(this, backend)
     })
 
     after(async () => {
