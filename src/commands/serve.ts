@@ -47,7 +47,8 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
     const {flags} = await this.parse(Serve)
     const batchWait = parseDuration(flags['batch-wait'], '--batch-wait', {allowZero: true, bareUnit: 'ms'})
 
-    const store = await openStore(this.storeOptions(flags))
+    // Inserts get 30 s: a hung server is noticed by the watchdog, and a request is not held longer.
+    const store = await openStore({...this.storeOptions(flags), requestTimeoutMs: 30_000})
     try {
       await store.ensureSchema()
       const {reportOverHttp} = await import('../lib/analyze/http.js')

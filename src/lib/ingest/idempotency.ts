@@ -9,7 +9,7 @@ export type KeyState = {state: 'committed'; accepted: number} | {state: 'pending
 export class IdempotencyCache {
   private readonly entries = new Map<string, KeyState>()
 
-  constructor(private readonly capacity = 200_000) {}
+  constructor(private readonly capacity = 100_000) {}
 
   get size(): number {
     return this.entries.size

@@ -20,6 +20,12 @@ export interface IngestServerOptions {
   token?: string
   /** Largest request body in bytes (default 10 MB). */
   maxBodyBytes?: number
+  /** Bytes of request bodies being received at once, all requests together (default 64 MiB); past it, 503. */
+  maxReadingBytes?: number
+  /** Connections accepted at once (default 4096). */
+  maxConnections?: number
+  /** Milliseconds stop() lets unfinished uploads go on before cutting them off (default 10 s). */
+  stopGraceMs?: number
   limits?: Partial<ValidationLimits>
   batch?: Partial<BatcherOptions>
   /** Seconds announced in Retry-After on 503 (default 1). */
@@ -49,7 +55,9 @@ export interface IngestServer {
 }
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/json-seq'])
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'])
+/** Idempotency-Key values longer than this are refused (400), never cut (two keys would collide). */
+const MAX_KEY_LENGTH = 200
 
 interface Reply {
   status: number
@@ -100,6 +108,9 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   let probing = false
   let shuttingDown = false
   const active = new Set<Promise<void>>()
+  const reading = new Set<http.IncomingMessage>()
+  let bytesReading = 0
+  const maxReadingBytes = options.maxReadingBytes ?? Math.max(64 * 1024 * 1024, 2 * maxBodyBytes)
   metrics.storeUp.set(1)
 
   // The store is known to be down after a failed insert that never reached it: refuse at once
@@ -126,6 +137,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
     void probe()
   }
+
+  // A store that stops answering (a paused server, a network partition) is noticed without
+  // waiting for an insert to time out: new requests then get 503 at once.
+  const watchdog = setInterval(async () => {
+    if (storeUp && !shuttingDown && !(await store.ping())) markDown(new Error('the store did not answer a ping'))
+  }, 2000)
+  watchdog.unref()
 
   const onInsert = (outcome: InsertOutcome) => {
     metrics.insertSeconds.observe(outcome.durationMs / 1000)
@@ -163,9 +181,9 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     return {body: errorBody(message), headers: {'retry-after': retryAfter}, status: 503}
   }
 
-  async function ingest(req: http.IncomingMessage, body: Buffer): Promise<Reply> {
-    const format = formatOf(req.headers['content-type'])
-    if (!format) {
+  /** What can be refused before a byte of the body is read. */
+  function refuseEarly(req: http.IncomingMessage): Reply | undefined {
+    if (!formatOf(req.headers['content-type'])) {
       metrics.rejected.inc({reason: 'unsupported_type'})
       return {
         body: errorBody(`unsupported content type "${req.headers['content-type'] ?? ''}": send application/json or application/x-ndjson`),
@@ -180,19 +198,24 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
 
     const key = req.headers['idempotency-key']
-    const idempotencyKey = typeof key === 'string' && key !== '' ? key.slice(0, 200) : undefined
-    if (idempotencyKey) {
-      const known = keys.get(idempotencyKey)
-      if (known) {
-        const accepted = known.state === 'committed' ? known.accepted : await known.done.catch(() => -1)
-        if (accepted >= 0) {
-          metrics.duplicates.inc()
-          return {body: {accepted, replayed: true}, status: 202}
-        }
-      }
+    if (typeof key === 'string' && key.length > MAX_KEY_LENGTH) {
+      metrics.rejected.inc({reason: 'invalid'})
+      return {body: errorBody(`Idempotency-Key longer than ${MAX_KEY_LENGTH} characters`), status: 400}
     }
 
-    const encoded = encode(body.toString('utf8'), format, {batchId: idempotencyKey ?? '', caps, limits, now: Date.now()})
+    if (shuttingDown) return unavailable('shutting_down', 'server is shutting down')
+    if (!storeUp) return unavailable('store_unavailable', 'storage is unavailable; retry later')
+    const state = batcher.state
+    if (state.rows >= state.maxRows || state.bytes >= state.maxBytes) return unavailable('overloaded', 'ingest buffer is full; retry later')
+    return undefined
+  }
+
+  /**
+   * Parse, validate, encode and hand the rows to the batcher in one synchronous step, so
+   * that only the encoded Buffer outlives it while the request waits for its commit.
+   */
+  function admit(body: Buffer, format: BodyFormat, key: string | undefined): Reply | {committed: Promise<number>; rows: number} {
+    const encoded = encode(body.toString('utf8'), format, {batchId: key ?? '', caps, limits, now: Date.now()})
     if (!encoded.ok) {
       metrics.rejected.inc({reason: 'invalid'})
       return {body: errorBody(encoded.error, encoded.details), status: 400}
@@ -202,28 +225,56 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     const offer = batcher.offer(Buffer.from(encoded.encoded), encoded.rows)
     updateBufferGauges()
     if (!offer.ok) {
-      return offer.reason === 'full'
-        ? unavailable('overloaded', 'ingest buffer is full; retry later')
-        : unavailable('shutting_down', 'server is shutting down')
+      return offer.reason === 'full' ? unavailable('overloaded', 'ingest buffer is full; retry later') : unavailable('shutting_down', 'server is shutting down')
     }
 
-    const done = offer.committed.then(() => encoded.rows)
-    if (idempotencyKey) keys.track(idempotencyKey, done)
+    const {rows} = encoded
+    const committed = offer.committed.then(() => rows)
+    if (key) keys.track(key, committed)
+    return {committed, rows}
+  }
+
+  async function ingest(req: http.IncomingMessage, body: Buffer): Promise<Reply> {
+    const format = formatOf(req.headers['content-type'])!
+    const header = req.headers['idempotency-key']
+    const key = typeof header === 'string' && header !== '' ? header : undefined
+    // A retry of a committed key is answered again; one of a key in flight waits for that attempt,
+    // and when it failed looks again, so of several waiting retries exactly one tries anew.
+    let failed: Promise<number> | undefined
+    for (let known = key ? keys.get(key) : undefined; known; known = keys.get(key!)) {
+      if (known.state === 'committed') {
+        metrics.duplicates.inc()
+        return {body: {accepted: known.accepted, replayed: true}, status: 202}
+      }
+
+      if (known.done === failed) break
+      const accepted = await known.done.catch(() => -1)
+      if (accepted >= 0) {
+        metrics.duplicates.inc()
+        return {body: {accepted, replayed: true}, status: 202}
+      }
+
+      failed = known.done
+    }
+
+    const admitted = admit(body, format, key)
+    if (!('committed' in admitted)) return admitted
     try {
-      await done
+      await admitted.committed
     } catch (error) {
       updateBufferGauges()
       return unavailable(storeUp ? 'insert_failed' : 'store_unavailable', `insert failed, nothing from this request was stored: ${messageOf(error)}`)
     }
 
     updateBufferGauges()
-    stats.accepted += encoded.rows
-    metrics.accepted.inc(encoded.rows)
-    return {body: {accepted: encoded.rows}, status: 202}
+    stats.accepted += admitted.rows
+    metrics.accepted.inc(admitted.rows)
+    return {body: {accepted: admitted.rows}, status: 202}
   }
 
   async function health(): Promise<Reply> {
     const reachable = await store.ping()
+    if (!reachable) markDown(new Error('the store did not answer a ping'))
     const state = batcher.state
     return {
       body: {
@@ -257,7 +308,11 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     res.end(text)
   }
 
-  function readBody(req: http.IncomingMessage): Promise<Buffer | 'too_large'> {
+  /**
+   * Read a body within two bounds: --max-body for this request, and a budget for all the
+   * bodies being read at once, so many slow or large uploads cannot grow memory either.
+   */
+  function readBody(req: http.IncomingMessage): Promise<Buffer | 'too_large' | 'busy'> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'])
       if (declared > maxBodyBytes) {
@@ -265,25 +320,52 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
         return
       }
 
+      let reserved = 0
+      const reserve = (bytes: number) => {
+        if (bytesReading + bytes > maxReadingBytes && reserved + bytesReading > 0) return false
+        bytesReading += bytes
+        reserved += bytes
+        return true
+      }
+
+      const release = () => {
+        bytesReading -= reserved
+        reserved = 0
+        reading.delete(req)
+      }
+
+      if (declared > 0 && !reserve(declared)) {
+        resolve('busy')
+        return
+      }
+
+      reading.add(req)
       const chunks: Buffer[] = []
       let size = 0
-      let over = false
-      req.on('data', (chunk: Buffer) => {
-        if (over) return
-        size += chunk.length
-        if (size > maxBodyBytes) {
-          over = true
-          chunks.length = 0
-          resolve('too_large')
-          return
-        }
+      let settled = false
+      const finish = (value: Buffer | 'too_large' | 'busy' | Error) => {
+        if (settled) return
+        settled = true
+        chunks.length = 0
+        release()
+        if (value instanceof Error) reject(value)
+        else resolve(value)
+      }
 
+      req.on('data', (chunk: Buffer) => {
+        if (settled) return
+        size += chunk.length
+        if (size > maxBodyBytes) return finish('too_large')
+        if (size > reserved && !reserve(size - reserved)) return finish('busy')
         chunks.push(chunk)
       })
       req.on('end', () => {
-        if (!over) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size))
+        if (settled) return
+        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
+        finish(body)
       })
-      req.on('error', reject)
+      req.on('error', (error) => finish(error))
+      req.on('close', () => finish(new Error('the client closed the connection before the body was complete')))
     })
   }
 
@@ -299,18 +381,22 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
 
     if (isIngest) {
-      if (shuttingDown) {
+      const early = refuseEarly(req)
+      if (early) {
         req.resume()
-        send(res, unavailable('shutting_down', 'server is shutting down'))
+        send(res, early)
         return
       }
 
       const body = await readBody(req)
-      if (body === 'too_large') {
-        metrics.rejected.inc({reason: 'too_large'})
-        send(res, {body: errorBody(`body larger than ${maxBodyBytes} bytes: send smaller batches`), headers: {connection: 'close'}, status: 413})
-        // Stop reading the rest of an oversized body; the connection closes after the answer.
-        req.unpipe()
+      if (body === 'too_large' || body === 'busy') {
+        const reply =
+          body === 'too_large'
+            ? {body: errorBody(`body larger than ${maxBodyBytes} bytes: send smaller batches`), status: 413}
+            : unavailable('overloaded', 'too many request bodies being received at once; retry later')
+        if (body === 'too_large') metrics.rejected.inc({reason: 'too_large'})
+        // The rest of the body is not read: answer, then close the connection.
+        send(res, {...reply, headers: {...reply.headers, connection: 'close'}})
         res.on('finish', () => req.destroy())
         return
       }
@@ -327,8 +413,14 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       }
 
       if (route.startsWith('/api/reports/') && options.reports) {
-        const reply = await options.reports(decodeURIComponent(route.slice('/api/reports/'.length)), url.searchParams)
-        return send(res, reply)
+        let name: string
+        try {
+          name = decodeURIComponent(route.slice('/api/reports/'.length))
+        } catch {
+          return send(res, {body: errorBody(`report name in ${route} is not valid percent-encoding`), status: 400})
+        }
+
+        return send(res, await options.reports(name, url.searchParams))
       }
     }
 
@@ -346,6 +438,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     active.add(task)
     void task.finally(() => active.delete(task))
   })
+  server.maxConnections = options.maxConnections ?? 4096
   server.keepAliveTimeout = 10_000
   server.headersTimeout = 15_000
   server.requestTimeout = 120_000
@@ -364,9 +457,15 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const stop = () => {
     stopping ??= (async () => {
       shuttingDown = true
+      clearInterval(watchdog)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       // Every request already started is answered (its rows flushed) before the batcher closes.
+      // An upload still unfinished after the grace period holds no rows: it is cut off, so one
+      // stalled client cannot hold the shutdown forever.
+      const grace = new Promise((resolve) => setTimeout(resolve, options.stopGraceMs ?? 10_000).unref())
+      await Promise.race([Promise.allSettled([...active]), grace])
+      for (const req of reading) req.socket.destroy()
       while (active.size > 0) await Promise.allSettled([...active])
       await batcher.drain()
       server.closeAllConnections()

@@ -47,6 +47,8 @@ export type EncodeResult =
   | {ok: false; status: 400; error: string; details: ValidationDetail[]}
 
 const MAX_DETAILS = 20
+// A lone surrogate (\ud800) is valid JSON but not text: ClickHouse refuses the whole INSERT carrying it.
+const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate escape such as \\ud800)'
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.:\/-]*$/
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 const LEVEL_SET = new Set<string>(LEVELS)
@@ -106,14 +108,28 @@ export function parseBody(text: string, format: BodyFormat): {entries: unknown[]
   return {details: [{field: '', index: -1, reason: 'expected a log object, an array of them, or {"logs": [...]}'}], error: 'invalid body'}
 }
 
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i
+
+/**
+ * Other ISO-8601 times: only with an explicit zone (a time without one would depend on the
+ * server's time zone) and only real calendar dates (Date.parse rolls 30 February into March).
+ */
+function parseIsoWithZone(value: string): number {
+  const match = ISO_WITH_ZONE.exec(value)
+  if (!match) return Number.NaN
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  if (month < 1 || month > 12 || new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return Number.NaN
+  return Date.parse(value)
+}
+
 function parseTime(value: unknown, now: number): number | string {
   let ms: number
   if (typeof value === 'number') {
     ms = value
   } else if (typeof value === 'string') {
     ms = parseIsoUtc(value, 0, value.length)
-    if (Number.isNaN(ms)) ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-    if (Number.isNaN(ms)) return 'not an ISO-8601 time or epoch milliseconds'
+    if (Number.isNaN(ms)) ms = /^\d+$/.test(value) ? Number(value) : parseIsoWithZone(value)
+    if (Number.isNaN(ms)) return 'not an ISO-8601 time with a zone (Z or ±hh:mm) or epoch milliseconds'
   } else {
     return 'must be an ISO-8601 string or epoch milliseconds'
   }
@@ -167,11 +183,12 @@ export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeRes
     if (typeof message !== 'string') bad(i, 'message', 'required string')
     else if (utf8Length(message, limits.maxMessageBytes) > limits.maxMessageBytes) {
       bad(i, 'message', `longer than ${limits.maxMessageBytes} bytes`)
-    }
+    } else if (!message.isWellFormed()) bad(i, 'message', NOT_WELL_FORMED)
 
     const source = entry.source ?? ''
     if (typeof source !== 'string') bad(i, 'source', 'must be a string')
     else if (source.length > limits.maxSourceLength) bad(i, 'source', `longer than ${limits.maxSourceLength} characters`)
+    else if (!source.isWellFormed()) bad(i, 'source', NOT_WELL_FORMED)
 
     let metadata = entry.metadata as Record<string, unknown> | undefined | null
     if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
@@ -189,7 +206,8 @@ export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeRes
     // Fields beyond the schema are kept in metadata rather than silently dropped.
     let extra: Record<string, unknown> | undefined
     for (const key in entry) {
-      if (!KNOWN.has(key)) (extra ??= {})[key] = entry[key]
+      // A prototype-less object, so a field named __proto__ is kept like any other.
+      if (!KNOWN.has(key)) (extra ??= Object.create(null) as Record<string, unknown>)[key] = entry[key]
     }
 
     if (extra) metadata = {...extra, ...metadata}
@@ -203,8 +221,10 @@ export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeRes
       }
 
       const run = metadata.run_id
-      if (typeof run === 'string') runId = run
-      else if (run !== undefined) bad(i, 'metadata.run_id', 'must be a string')
+      if (typeof run === 'string') {
+        if (run.isWellFormed()) runId = run
+        else bad(i, 'metadata.run_id', NOT_WELL_FORMED)
+      } else if (run !== undefined) bad(i, 'metadata.run_id', 'must be a string')
       const s = metadata.seq
       if (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0) seq = s
       else if (s !== undefined) bad(i, 'metadata.seq', 'must be a non-negative integer')

@@ -5,7 +5,7 @@ import type {InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
 
 import {environmentError, messageOf} from '../errors.js'
 import {capabilitiesFor, parseVersion} from './capabilities.js'
-import {ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
+import {adoptExistingTable, ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
 import {assertIdentifier, paramText, quoteIdentifier} from './sql.js'
 import {ClickHouseError, cleanClickHouseMessage, clickHouseCodeOf, COLUMNS} from './types.js'
 
@@ -61,6 +61,7 @@ export class EmbeddedStore implements Store {
         table: options.table,
         version,
       })
+      await adoptExistingTable(store)
       return store
     } catch (error) {
       const text = messageOf(error)
@@ -107,6 +108,8 @@ export class EmbeddedStore implements Store {
         if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
       }
     }
+
+    await adoptExistingTable(this)
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {

@@ -15,6 +15,8 @@ export interface StoreOptions {
   dataDir?: string
   database?: string
   table?: string
+  /** Server back end: time allowed for one request (default 60 s). */
+  requestTimeoutMs?: number
 }
 
 /** Open the store the options describe: a server when a URL is given, the embedded engine otherwise. */
@@ -23,15 +25,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const table = options.table ?? DEFAULT_TABLE
   if (options.clickhouseUrl) {
     const {ServerStore} = await import('./server.js')
-    return ServerStore.open({database, password: options.password, table, url: options.clickhouseUrl, user: options.user})
+    return ServerStore.open({database, password: options.password, requestTimeoutMs: options.requestTimeoutMs, table, url: options.clickhouseUrl, user: options.user})
   }
 
   const {EmbeddedStore} = await import('./embedded.js')
   return EmbeddedStore.open({dataDir: options.dataDir ?? DEFAULT_DATA_DIR, database, table})
-}
-
-/** Where the options point, for messages, without opening anything (no password). */
-export function describeStore(options: StoreOptions): string {
-  if (!options.clickhouseUrl) return `embedded engine in ${options.dataDir ?? DEFAULT_DATA_DIR}`
-  return `ClickHouse at ${options.clickhouseUrl.replace(/(\/\/[^/:@]*):[^@/]*@/, '$1@')}`
 }

@@ -1,4 +1,5 @@
 import type {Capabilities} from './capabilities.js'
+import type {Store} from './types.js'
 
 import {quoteIdentifier} from './sql.js'
 import {LEVELS} from './types.js'
@@ -36,3 +37,16 @@ export function createDatabaseSql(database: string): string {
 
 /** ClickHouse codes meaning "already exists": harmless when several processes create the schema at once. */
 export const ALREADY_EXISTS_CODES = new Set([57, 82])
+
+/**
+ * An existing table decides how times are written and read: a table created by an older
+ * server keeps DateTime after an upgrade, and epoch milliseconds sent into it would be
+ * read as seconds. So `dateTime64` follows the table's created_at once there is a table.
+ */
+export async function adoptExistingTable(store: Store): Promise<void> {
+  const rows = await store.query<{type: string}>(
+    "SELECT type FROM system.columns WHERE database = {db:String} AND table = {table:String} AND name = 'created_at'",
+    {db: store.info.database, table: store.info.table},
+  )
+  if (rows.length > 0) store.info.capabilities.dateTime64 = rows[0].type.startsWith('DateTime64')
+}

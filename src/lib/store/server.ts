@@ -4,8 +4,8 @@ import type {InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
 
 import {environmentError, messageOf, systemCodeOf} from '../errors.js'
 import {type Capabilities, capabilitiesFor, parseVersion} from './capabilities.js'
-import {ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
-import {assertIdentifier, bindParams, paramText, quoteIdentifier} from './sql.js'
+import {adoptExistingTable, ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
+import {assertIdentifier, bindParams, type ParamValue, paramText, quoteIdentifier} from './sql.js'
 import {ClickHouseError, cleanClickHouseMessage, clickHouseCodeOf, COLUMNS} from './types.js'
 
 export interface ServerStoreOptions {
@@ -52,9 +52,22 @@ export function parseServerUrl(url: string, user?: string, password?: string): E
   return {authorization, basePath, display, origin: parsed.origin}
 }
 
-/** A URL with any password replaced, for messages about URLs that may not even parse. */
+/**
+ * A URL with any password replaced, for messages about URLs that may not even parse. The
+ * credentials run from "//" to the last "@" (a password may hold "/" or "@").
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^/:@]*):[^@/]*@/, '$1:***@')
+  const start = url.indexOf('//')
+  const at = url.lastIndexOf('@')
+  if (start === -1 || at < start) return url
+  const userinfo = url.slice(start + 2, at)
+  const colon = userinfo.indexOf(':')
+  return url.slice(0, start + 2) + (colon === -1 ? userinfo : userinfo.slice(0, colon) + ':***') + url.slice(at)
+}
+
+/** A query parameter value as the HTTP interface reads it: in the Escaped (TSV) format. */
+export function httpParamValue(value: ParamValue): string {
+  return paramText(value).replaceAll(/[\\\t\n\r]/g, (ch) => ({'\t': '\\t', '\n': '\\n', '\r': '\\r'})[ch] ?? '\\\\')
 }
 
 const SETTINGS_BASE = {output_format_json_quote_64bit_integers: '0'}
@@ -76,6 +89,7 @@ export class ServerStore implements Store {
         table: options.table,
         version,
       }
+      await adoptExistingTable(store)
       return store
     } catch (error) {
       await store.close()
@@ -131,6 +145,8 @@ export class ServerStore implements Store {
         if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
       }
     }
+
+    await adoptExistingTable(this)
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {
@@ -178,7 +194,7 @@ export class ServerStore implements Store {
     let statement = sql
     if (params && Object.keys(params).length > 0) {
       if (this.caps?.queryParameters) {
-        for (const [name, value] of Object.entries(params)) search.set(`param_${name}`, paramText(value))
+        for (const [name, value] of Object.entries(params)) search.set(`param_${name}`, httpParamValue(value))
       } else {
         statement = bindParams(sql, params)
       }

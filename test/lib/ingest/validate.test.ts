@@ -115,3 +115,24 @@ describe('ingest validation', () => {
     })
   })
 })
+
+describe('ingest validation of times and text', () => {
+  const one = (entry: Record<string, unknown>) => encodeEntries([{app_id: 'a', message: 'm', ...entry}], ctx())
+
+  it('accepts ISO-8601 times with a zone, and refuses those without one or on no real day', () => {
+    expect(one({timestamp: '2026-11-28T12:00:00+01:00'}).ok).to.equal(true)
+    expect(one({timestamp: '2026-11-28T12:00:00.5-0330'}).ok).to.equal(true)
+    for (const timestamp of ['2026-11-28T12:00:00', '1 2 3', '2024-02-30T00:00:00Z', '2024-02-30T00:00:00+00:00', 'Nov 28 2026']) {
+      expect(one({timestamp}).ok, timestamp).to.equal(false)
+    }
+  })
+
+  it('refuses lone surrogates in message, source and run_id', () => {
+    expect(one({message: 'ok 😀'}).ok).to.equal(true)
+    for (const entry of [{message: 'x\ud800'}, {source: '\udc00'}, {metadata: {run_id: 'r\ud800'}}]) {
+      const result = one(entry)
+      expect(result.ok, JSON.stringify(entry)).to.equal(false)
+      expect((result as {details: {reason: string}[]}).details[0].reason).to.match(/well-formed/)
+    }
+  })
+})

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {epochMsExpr, LEVELS, type LogRow, makeRowEncoder, type Store} from '../../../src/lib/store/index.js'
+import {adoptExistingTable, createTableSql} from '../../../src/lib/store/schema.js'
 import {backends, storeOrSkip} from '../../helpers.js'
 
 const TRICKY = [
@@ -123,6 +124,19 @@ for (const backend of backends) {
       expect(some.n).to.equal(2500)
       const [quoted] = await store!.query<{n: number}>(`SELECT count() AS n FROM ${store!.tableRef} WHERE message = {m:String}`, {m: `${TRICKY[2]} #2`})
       expect(quoted.n).to.equal(1)
+    })
+
+    it('writes times the way an existing table stores them, whatever the server could do', async () => {
+      const database = `${store!.info.database}_old`
+      await store!.command(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
+      await store!.command(createTableSql(database, 'logs', {...store!.info.capabilities, dateTime64: false}))
+      // The same connection, looking at a table created as an older server would have.
+      const view = {...store!, info: {...store!.info, capabilities: {...store!.info.capabilities, dateTime64: true}, database}, query: store!.query.bind(store)} as Store
+      await adoptExistingTable(view)
+      expect(view.info.capabilities.dateTime64).to.equal(false)
+      await store!.command(`DROP DATABASE IF EXISTS \`${database}\``)
+      await adoptExistingTable(store!)
+      expect(store!.info.capabilities.dateTime64).to.equal(backend.name === 'embedded')
     })
 
     it('turns a bad statement into a ClickHouse error with its code', async () => {
