@@ -2,7 +2,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
 import {readEnv, DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE, type EnvConfig} from './lib/config.js'
-import {ExitCode, LogbenchError, messageOf} from './lib/errors.js'
+import {ExitCode, LogbenchError, messageOf, usageError} from './lib/errors.js'
 import type {StoreOptions} from './lib/store/index.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -66,8 +66,15 @@ export abstract class BaseCommand extends Command {
 
   /** Store options from the store flags, falling back on the environment. */
   protected storeOptions(flags: StoreFlagValues): StoreOptions {
+    // A --data-dir on the command line means the embedded engine, even with CLICKHOUSE_URL in the
+    // environment: a destructive command must never act on a store other than the one named.
+    const dataDirGiven = this.argv.some((arg) => arg === '--data-dir' || arg.startsWith('--data-dir='))
+    if (dataDirGiven && flags['clickhouse-url']) {
+      throw usageError('--data-dir and --clickhouse-url name two different stores', 'pass one of them: --data-dir for the embedded engine, --clickhouse-url for a server')
+    }
+
     return {
-      clickhouseUrl: flags['clickhouse-url'] ?? this.env.clickhouseUrl,
+      clickhouseUrl: flags['clickhouse-url'] ?? (dataDirGiven ? undefined : this.env.clickhouseUrl),
       dataDir: flags['data-dir'],
       database: flags.database ?? this.env.clickhouseDatabase ?? DEFAULT_DATABASE,
       password: flags['clickhouse-password'] ?? this.env.clickhousePassword,

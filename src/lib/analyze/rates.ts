@@ -39,9 +39,9 @@ export interface BucketRow {
 
 /**
  * Per-bucket counts from ClickHouse -> the report: empty buckets filled in
- * (a stall is a result too), each bucket's real rate (logs / bucket seconds,
- * not a per-minute count divided by 60), the mean over the active period
- * (first log to last log) and the peak bucket.
+ * (a stall is a result too), each bucket's real rate (logs / seconds of the
+ * bucket the data covers, not a per-minute count divided by 60), the mean over
+ * the active period (the non-empty buckets) and the peak bucket.
  */
 export function summarizeRates(rows: readonly BucketRow[], bucketMs: number, resolutionMs: number, bucketSource: 'auto' | 'flag'): RatesReport {
   const base = {bucketMs, bucketSource, resolutionMs}
@@ -58,9 +58,15 @@ export function summarizeRates(rows: readonly BucketRow[], bucketMs: number, res
   const buckets: RateBucket[] = []
   let peak = -1
   let peakAt = firstBucket
+  // The first and last buckets are measured over the part the data covers, and the active period
+  // is the union of non-empty buckets: a run that fills part of one bucket, or idle time between
+  // runs, can then neither pull the peak below the mean nor dilute the mean.
+  let activeMs = 0
   for (let start = firstBucket; start <= last; start += bucketMs) {
     const count = byStart.get(start) ?? 0
-    const rate = count / (bucketMs / 1000)
+    const coveredMs = Math.max(resolutionMs, Math.min(start + bucketMs, end) - Math.max(start, first))
+    const rate = count / (coveredMs / 1000)
+    if (count > 0) activeMs += coveredMs
     if (rate > peak) {
       peak = rate
       peakAt = start
@@ -69,7 +75,6 @@ export function summarizeRates(rows: readonly BucketRow[], bucketMs: number, res
     buckets.push({logs: count, logsPerSecond: rate, partial: start < first || start + bucketMs > end, start: isoTime(start)!})
   }
 
-  const activeMs = end - first
   return {
     ...base,
     activeMs,

@@ -18,8 +18,11 @@ export function parseTime(text: string, what: string, now = Date.now()): number 
   const iso = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(trimmed)
   if (iso) {
     const [, date, time, zone] = iso
+    const [year, month, day] = date.split('-').map(Number)
+    // Date.parse rolls 31 November over into December: only a real calendar day is a time.
+    const realDay = month >= 1 && month <= 12 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day
     const ms = Date.parse(`${date}T${time ?? '00:00:00'}${zone ? zone.toUpperCase() : 'Z'}`)
-    if (Number.isFinite(ms)) return ms
+    if (realDay && Number.isFinite(ms)) return ms
   }
 
   throw usageError(

@@ -85,6 +85,8 @@ export interface CleanupStatement {
 }
 
 export interface CleanupPlan {
+  /** The store the plan acts on: "ClickHouse 18.16.1 at http://…" or "embedded engine in /dir". */
+  store: string
   database: string
   table: string
   exists: boolean
@@ -160,11 +162,34 @@ async function countParts(store: Store, signal?: AbortSignal): Promise<number> {
   return row.n
 }
 
+/** Columns only a logbench logs table has together: destructive actions refuse any other table. */
+const LOGS_COLUMNS = ['app_id', 'created_at', 'run_id', 'seq']
+
+async function assertLogsTable(store: Store, signal?: AbortSignal): Promise<void> {
+  const {database, table} = store.info
+  if (database === 'system' || database === 'INFORMATION_SCHEMA' || database === 'information_schema') {
+    throw usageError(`cleanup does not touch the ${database} database`, 'name the logs table with --database and --table')
+  }
+
+  const rows = await store.query<{name: string}>('SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}', {db: database, table}, {signal})
+  const names = new Set(rows.map((row) => row.name))
+  const absent = LOGS_COLUMNS.filter((name) => !names.has(name))
+  if (absent.length > 0) {
+    throw usageError(
+      `${database}.${table} is not a logbench logs table (it has no ${absent.join(', ')} column${absent.length === 1 ? '' : 's'}): cleanup refuses to change it`,
+      'check --database and --table',
+    )
+  }
+}
+
 /** Look before deleting: does the table exist, how many rows would go, how will they be deleted. Changes nothing. */
 export async function planCleanup(store: Store, request: CleanupRequest, signal?: AbortSignal): Promise<CleanupPlan> {
   const exists = await store.schemaExists()
+  if (exists && (request.truncate || request.drop || isDelete(request))) await assertLogsTable(store, signal)
   const deleting = isDelete(request)
+  const {info} = store
   const plan: CleanupPlan = {
+    store: info.kind === 'server' ? `ClickHouse ${info.version.text} at ${info.location}` : `embedded engine in ${info.location}`,
     actions: actionsOf(request),
     affectedRows: null,
     database: store.info.database,

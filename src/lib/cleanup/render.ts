@@ -19,7 +19,7 @@ function conditionOf(plan: CleanupPlan): string {
 
 /** One sentence saying what will be removed, for the confirmation question and --dry-run. */
 export function describePlan(plan: CleanupPlan): string {
-  const table = `${plan.database}.${plan.table}`
+  const table = `${plan.database}.${plan.table} (${plan.store})`
   if (!plan.exists) return `table ${table} does not exist: nothing to clean`
   const rows = (n: number | null) => `${formatInt(n ?? 0)} row${n === 1 ? '' : 's'}`
   const parts: string[] = []

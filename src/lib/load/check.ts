@@ -1,3 +1,4 @@
+import {messageOf} from '../errors.js'
 /**
  * After a run: verification against storage, then thresholds, then the
  * verdict. A run fails its checks (exit 4) when an acknowledged log is missing,
@@ -25,23 +26,33 @@ export interface CheckVerdict {
 }
 
 export async function applyChecks(result: Measurements, plan: CheckPlan): Promise<CheckVerdict> {
+  // A verification that cannot run fails the checks, but never takes the measured report with it.
+  let verifyError: string | undefined
   if (plan.verify) {
-    result.verification = await plan.verify({
-      acked: result.logs.acked,
-      batchSize: plan.batchSize,
-      failedKeys: result.failedBatches.keys,
-      failedKeysComplete: !result.failedBatches.truncated,
-      runId: result.runId,
-      workers: plan.workers,
-    })
+    try {
+      result.verification = await plan.verify({
+        acked: result.logs.acked,
+        batchSize: plan.batchSize,
+        failedKeys: result.failedBatches.keys,
+        failedKeysComplete: !result.failedBatches.truncated,
+        runId: result.runId,
+        workers: plan.workers,
+      })
+    } catch (error) {
+      verifyError = `verification could not run: ${messageOf(error)}`
+    }
   }
 
   result.thresholds = evaluateThresholds(plan.thresholds, result)
-  return verdictOf(result, plan.failedWorkers ?? 0)
+  const verdict = verdictOf(result, plan.failedWorkers ?? 0)
+  if (verifyError) return {failed: true, reasons: [verifyError, ...verdict.reasons]}
+  return verdict
 }
 
-export function verdictOf(result: Pick<Measurements, 'verification' | 'thresholds'>, failedWorkers: number): CheckVerdict {
+export function verdictOf(result: Pick<Measurements, 'verification' | 'thresholds'> & {logs?: Pick<Measurements['logs'], 'sent' | 'acked'>}, failedWorkers: number): CheckVerdict {
   const reasons: string[] = []
+  // A run the target acknowledged nothing of (a wrong URL, a 501) is a failure, thresholds or not.
+  if (result.logs && result.logs.sent > 0 && result.logs.acked === 0) reasons.push(`nothing was acknowledged of ${result.logs.sent.toLocaleString('en-US')} logs sent`)
   const v = result.verification
   if (v && v.missing > 0) reasons.push(`${v.missing.toLocaleString('en-US')} acknowledged logs are missing from storage`)
   for (const t of result.thresholds) {

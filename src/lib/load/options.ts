@@ -86,12 +86,22 @@ export function parseApps(text: string): Weighted[] {
   return apps
 }
 
+/** Headers every batch gets from logbench itself; one given by --header would break the run. */
+const RESERVED_HEADERS = new Set(['idempotency-key', 'content-length', 'transfer-encoding', 'host', 'connection'])
+
 /** `Name: value`, as curl takes it. */
 export function parseHeader(text: string): [string, string] {
   const index = text.indexOf(':')
   const name = index > 0 ? text.slice(0, index).trim() : ''
   if (!/^[!#$%&'*+.^`|~\w-]+$/.test(name)) throw usageError(`--header "${text}" is not "Name: value"`, "example: --header 'Authorization: Bearer TOKEN'")
-  return [name.toLowerCase(), text.slice(index + 1).trim()]
+  const value = text.slice(index + 1).trim()
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw usageError(`--header ${name}: the value holds a control character (a line break?)`)
+  const lower = name.toLowerCase()
+  if (RESERVED_HEADERS.has(lower)) {
+    throw usageError(`--header ${name} cannot be set: logbench sets it for every batch`, lower === 'idempotency-key' ? 'each batch carries its own key, so retries are not stored twice' : undefined)
+  }
+
+  return [lower, value]
 }
 
 /** A share: 0.05 or 5%. */

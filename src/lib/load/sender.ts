@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 /**
  * The load loop of one worker: builds batches on demand from the synthesiser,
  * POSTs them, retries what may succeed later, and measures.
@@ -238,8 +239,10 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     }
   }
 
+  const invocation = randomBytes(4).toString('hex')
   const attempts = async (b: number, count: number, body: Buffer, intendedAt: number | undefined): Promise<boolean> => {
-    const key = `${synth.runId}-w${worker.index}-b${b}`
+    // The nonce keeps a re-run with the same --run-id from being answered out of serve's key cache.
+    const key = `${synth.runId}-${invocation}-w${worker.index}-b${b}`
     const headers = {...baseHeaders, 'idempotency-key': key, ...options.headers}
     logs.sent += count
     batches.sent++

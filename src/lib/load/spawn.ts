@@ -58,6 +58,8 @@ export function nodeSpawner(options: {binPath: string; nodePath?: string; nodeFl
       cleanup: false,
       detached: true,
       env: {NO_COLOR: '1', ...options.env},
+      // parallel's own grace timer decides when a stopping worker is killed, not execa's 5 s default.
+      forceKillAfterDelay: false,
       extendEnv: true,
       reject: false,
       stdin: 'pipe',

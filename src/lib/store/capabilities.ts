@@ -5,7 +5,7 @@
 export interface Capabilities {
   /** LowCardinality(String) columns without an experimental setting (19.9). */
   lowCardinality: boolean
-  /** DateTime64 with sub-second precision (20.1). */
+  /** DateTime64 with sub-second precision, and toUnixTimestamp64Milli to read it (20.5). */
   dateTime64: boolean
   /** Column compression codecs, CODEC(...) (19.1). */
   codecs: boolean
@@ -47,7 +47,8 @@ function atLeast(version: Version, major: number, minor: number): boolean {
 const introducedIn: Record<CapabilityName, [number, number]> = {
   asyncInsert: [21, 11],
   codecs: [19, 1],
-  dateTime64: [20, 1],
+  // DateTime64 came in 20.1, toUnixTimestamp64Milli (how it is read back) in 20.5.
+  dateTime64: [20, 5],
   insertDedupToken: [22, 2],
   jsonCompactEachRow: [19, 6],
   lightweightDelete: [23, 3],

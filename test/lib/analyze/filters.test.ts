@@ -121,4 +121,9 @@ describe('analyze: report names and options', () => {
     usage(() => parseReportOptions({limit: '5; DROP'}), /--limit/)
     usage(() => parseReportOptions({bucket: 'soon'}), /--bucket "soon"/)
   })
+
+  it('refuses calendar days that do not exist instead of rolling them over', () => {
+    for (const text of ['2026-11-31', '2024-02-30T00:00:00Z', '2026-13-01']) usage(() => parseTime(text, '--before'), /is not a time/)
+    expect(parseTime('2024-02-29', '--since')).to.equal(Date.UTC(2024, 1, 29))
+  })
 })

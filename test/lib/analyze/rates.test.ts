@@ -26,18 +26,37 @@ describe('analyze: rate buckets', () => {
     ]
     const report = summarizeRates(rows, 10_000, 1, 'flag')
     expect(report.buckets.map((bucket) => [bucket.start, bucket.logs, bucket.logsPerSecond, bucket.partial])).to.deep.equal([
-      ['2024-05-01T12:00:00.000Z', 100, 10, true],
+      ['2024-05-01T12:00:00.000Z', 100, 100 / 9.6, true],
       ['2024-05-01T12:00:10.000Z', 0, 0, false],
       ['2024-05-01T12:00:20.000Z', 5000, 500, false],
-      ['2024-05-01T12:00:30.000Z', 50, 5, true],
+      ['2024-05-01T12:00:30.000Z', 50, 100, true],
     ])
     expect(report.logs).to.equal(5150)
     expect(report.peakPerSecond).to.equal(500)
     expect(report.peakAt).to.equal('2024-05-01T12:00:20.000Z')
-    expect(report.activeMs).to.equal(30_500 - 400)
-    expect(report.meanPerSecond).to.be.closeTo(5150 / 30.1, 1e-9)
+    // The active period is the non-empty buckets, the edge ones for the part the data covers.
+    expect(report.activeMs).to.equal(9600 + 10_000 + 500)
+    expect(report.meanPerSecond).to.be.closeTo(5150 / 20.1, 1e-9)
     expect(report.firstCreatedAt).to.equal('2024-05-01T12:00:00.400Z')
     expect(report.lastCreatedAt).to.equal('2024-05-01T12:00:30.499Z')
+  })
+
+  it('never puts the peak below the mean: a run inside one bucket, and idle time between runs', () => {
+    const inside = summarizeRates([{bucket_ms: T0, first_ms: T0 + 100, last_ms: T0 + 731, logs: 20_000}], 1000, 1, 'auto')
+    expect(inside.peakPerSecond).to.be.closeTo(inside.meanPerSecond!, 1e-9)
+    expect(inside.meanPerSecond).to.be.closeTo(20_000 / 0.632, 1e-6)
+    const day = 86_400_000
+    const apart = summarizeRates(
+      [
+        {bucket_ms: T0, first_ms: T0, last_ms: T0 + 59_999, logs: 60_000},
+        {bucket_ms: T0 + day, first_ms: T0 + day, last_ms: T0 + day + 59_999, logs: 60_000},
+      ],
+      60_000,
+      1,
+      'flag',
+    )
+    expect(apart.meanPerSecond).to.be.closeTo(1000, 1e-9)
+    expect(apart.peakPerSecond).to.be.closeTo(1000, 1e-9)
   })
 
   it('counts a second-resolution time as the whole second it stands for', () => {

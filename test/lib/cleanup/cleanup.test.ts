@@ -129,7 +129,7 @@ for (const backend of backends) {
     it('--dry-run counts what would go and changes nothing', async () => {
       const plan = await planCleanup(store, parseCleanupRequest({runIds: ['run-gamma']}))
       expect(plan).to.include({affectedRows: 600, exists: true, rowsBefore: rows.length})
-      expect(describePlan(plan)).to.match(/delete 600 rows of 3,000 from \S+\.logs where run_id ∈ \{run-gamma\}/)
+      expect(describePlan(plan)).to.match(/delete 600 rows of 3,000 from \S+\.logs \([^)]+\) where run_id ∈ \{run-gamma\}/)
       expect(await count()).to.equal(rows.length)
       const truncate = await planCleanup(store, parseCleanupRequest({truncate: true}))
       expect(truncate.affectedRows).to.equal(rows.length)

@@ -115,3 +115,18 @@ describe('load/options', () => {
     }
   })
 })
+
+describe('--header checks', () => {
+  it('refuses control characters in a value and the headers logbench sets itself', () => {
+    expect(parseHeader('X-Trace: abc')).to.deep.equal(['x-trace', 'abc'])
+    for (const text of ['X-A: b\r\nX-B: c', 'X-A: b\u0000', 'Idempotency-Key: fixed', 'content-length: 5', 'Transfer-Encoding: chunked', 'Host: elsewhere']) {
+      try {
+        parseHeader(text)
+        expect.fail(`accepted ${JSON.stringify(text)}`)
+      } catch (error) {
+        expect(error, text).to.be.instanceOf(LogbenchError)
+        expect((error as LogbenchError).exitCode).to.equal(2)
+      }
+    }
+  })
+})

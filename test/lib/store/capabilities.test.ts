@@ -22,7 +22,8 @@ describe('capabilities', () => {
   it('switches each feature on at its release', () => {
     expect(capabilitiesFor(parseVersion('19.10.1')).queryParameters).to.equal(false)
     expect(capabilitiesFor(parseVersion('19.11.1')).queryParameters).to.equal(true)
-    expect(capabilitiesFor(parseVersion('20.1.2')).dateTime64).to.equal(true)
+    expect(capabilitiesFor(parseVersion('20.4.2')).dateTime64).to.equal(false)
+    expect(capabilitiesFor(parseVersion('20.5.1')).dateTime64).to.equal(true)
     expect(capabilitiesFor(parseVersion('23.2.1')).lightweightDelete).to.equal(false)
     expect(capabilitiesFor(parseVersion('23.3.1')).lightweightDelete).to.equal(true)
   })
