@@ -352,6 +352,9 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
         if (wait > 0) await clock.sleep(wait, stopController.signal)
         while (pending.size >= cap && !stopped) await Promise.race(pending)
         if (stopped) break
+        // --duration bounds real time: a target too slow for the rate does not stretch the run; the
+        // batches it had no time for show as an achieved rate below the target.
+        if (durationMs !== undefined && clock.now() >= start + durationMs) break
         const promise: Promise<void> = track(b, intendedAt).finally(() => pending.delete(promise))
         pending.add(promise)
       }

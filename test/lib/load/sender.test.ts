@@ -23,6 +23,19 @@ function base(overrides: Partial<SenderOptions> & Pick<SenderOptions, 'transport
 }
 
 describe('load/sender', () => {
+  it('ends an open-model --duration run on time when the target is too slow for the rate', async () => {
+    const clock = new FakeClock()
+    // Every answer takes 200 ms: one at a time, 5 batches a second where 20 were asked for.
+    const transport = scriptedTransport(() => {
+      clock.advance(200)
+      return ok()
+    })
+    const outcome = await sendLoad(base({batchSize: 100, clock, durationMs: 3000, logs: undefined, maxInFlight: 1, rate: 2000, transport}))
+    expect(outcome.batches.sent).to.be.within(14, 16)
+    expect(clock.now()).to.be.at.most(3200)
+    expect(outcome.logs.acked).to.equal(outcome.logs.sent)
+  })
+
   it('sends exactly the planned logs in batches, the last one short, each with a distinct Idempotency-Key', async () => {
     const transport = scriptedTransport(() => ok())
     const outcome = await sendLoad(base({batchSize: 1000, logs: 10_500, transport}))
