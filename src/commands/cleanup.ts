@@ -49,7 +49,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     drop: Flags.boolean({description: 'drop the table itself (serve re-creates it)', helpGroup: 'ACTIONS'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask: required when not on a terminal'}),
     'dry-run': Flags.boolean({description: 'show what would be removed, change nothing'}),
-    timeout: Flags.string({default: '10m', description: 'how long to wait for an ALTER … DELETE mutation on old servers'}),
+    timeout: Flags.string({default: '10m', description: 'how long to wait for a DELETE, OPTIMIZE or TRUNCATE to finish'}),
   }
 
   async run(): Promise<CleanupResult> {

@@ -211,7 +211,7 @@ export async function planCleanup(store: Store, request: CleanupRequest, signal?
 
 export interface ExecuteOptions {
   signal?: AbortSignal
-  /** Give up waiting for an ALTER … DELETE mutation after this long (default 10 minutes). */
+  /** Give up waiting for a DELETE, OPTIMIZE or TRUNCATE after this long (default 10 minutes). */
   mutationTimeoutMs?: number
   /** How often system.mutations is read while waiting (default 200 ms). */
   pollMs?: number
@@ -257,7 +257,7 @@ export async function executeCleanup(store: Store, request: CleanupRequest, plan
       await runDelete(store, statement, plan.deleteMethod!, options)
     } else {
       options.onProgress?.(statement.sql)
-      await store.command(statement.sql, statement.params, {signal})
+      await store.command(statement.sql, statement.params, {signal, timeoutMs: options.mutationTimeoutMs ?? 600_000})
     }
 
     statements.push(statement)
@@ -290,7 +290,7 @@ async function runDelete(store: Store, statement: CleanupStatement, method: Dele
   const {signal} = options
   if (method !== 'mutation-poll') {
     // mutations_sync = 2 waits for the mutation (and, before 24.4, for a lightweight DELETE) on every replica.
-    await store.command(statement.sql, statement.params, {settings: {mutations_sync: 2}, signal})
+    await store.command(statement.sql, statement.params, {settings: {mutations_sync: 2}, signal, timeoutMs: options.mutationTimeoutMs ?? 600_000})
     return
   }
 

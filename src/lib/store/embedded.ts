@@ -1,7 +1,7 @@
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import type {InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
+import type {CommandOptions, InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
 
 import {environmentError, messageOf} from '../errors.js'
 import {capabilitiesFor, parseVersion} from './capabilities.js'
@@ -91,7 +91,7 @@ export class EmbeddedStore implements Store {
     this.session = undefined
   }
 
-  async command(sql: string, params?: QueryParams, options: {signal?: AbortSignal; settings?: Record<string, string | number>} = {}): Promise<void> {
+  async command(sql: string, params?: QueryParams, options: CommandOptions = {}): Promise<void> {
     const session = this.live()
     for (const [name, value] of Object.entries(options.settings ?? {})) {
       await session.queryAsync(`SET ${quoteIdentifier(name)} = ${typeof value === 'number' ? value : `'${String(value).replaceAll(/['\\]/g, '\\$&')}'`}`)

@@ -1,6 +1,6 @@
 import {Pool} from 'undici'
 
-import type {InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
+import type {CommandOptions, InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
 
 import {environmentError, messageOf, systemCodeOf} from '../errors.js'
 import {type Capabilities, capabilitiesFor, parseVersion} from './capabilities.js'
@@ -70,6 +70,8 @@ export function httpParamValue(value: ParamValue): string {
   return paramText(value).replaceAll(/[\\\t\n\r]/g, (ch) => ({'\t': '\\t', '\n': '\\n', '\r': '\\r'})[ch] ?? '\\\\')
 }
 
+const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 1 : 0)
+
 const SETTINGS_BASE = {output_format_json_quote_64bit_integers: '0'}
 
 export class ServerStore implements Store {
@@ -126,12 +128,8 @@ export class ServerStore implements Store {
     await this.pool.close().catch(() => this.pool.destroy())
   }
 
-  async command(
-    sql: string,
-    params?: QueryParams,
-    options: {signal?: AbortSignal; settings?: Record<string, string | number>} = {},
-  ): Promise<void> {
-    await this.request(sql, params, {settings: options.settings, signal: options.signal})
+  async command(sql: string, params?: QueryParams, options: CommandOptions = {}): Promise<void> {
+    await this.request(sql, params, {settings: options.settings, signal: options.signal, timeoutMs: options.timeoutMs})
   }
 
   async ensureSchema(): Promise<void> {
@@ -187,7 +185,7 @@ export class ServerStore implements Store {
   private async request(
     sql: string,
     params: QueryParams | undefined,
-    options: {body?: string | Uint8Array | readonly Uint8Array[]; retryable?: boolean; settings?: Record<string, string | number>; signal?: AbortSignal},
+    options: {body?: string | Uint8Array | readonly Uint8Array[]; retryable?: boolean; settings?: Record<string, string | number>; signal?: AbortSignal; timeoutMs?: number},
   ): Promise<string> {
     const search = new URLSearchParams(SETTINGS_BASE)
     for (const [name, value] of Object.entries(options.settings ?? {})) search.set(name, String(value))
@@ -216,9 +214,9 @@ export class ServerStore implements Store {
       try {
         const response = await this.pool.request({
           body,
-          bodyTimeout: this.timeoutMs,
+          bodyTimeout: options.timeoutMs ?? this.timeoutMs,
           headers,
-          headersTimeout: this.timeoutMs,
+          headersTimeout: options.timeoutMs ?? this.timeoutMs,
           method: 'POST',
           path: `${this.endpoint.basePath}/?${search.toString()}`,
           signal: options.signal,
@@ -241,6 +239,14 @@ export class ServerStore implements Store {
         if (error instanceof ClickHouseError || (error as Error).name === 'LogbenchError' || options.signal?.aborted) throw error
         const code = systemCodeOf(error) ?? (error as {code?: string}).code
         if (attempt < attempts && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) continue
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+          throw environmentError(
+            `ClickHouse at ${this.endpoint.display} did not answer within ${seconds(options.timeoutMs ?? this.timeoutMs)} s; the statement may still be running there`,
+            'follow it in system.processes (and system.mutations for a DELETE), or allow more time (cleanup --timeout)',
+            error,
+          )
+        }
+
         throw environmentError(
           `cannot reach ClickHouse at ${this.endpoint.display} (${code ?? messageOf(error)})`,
           'start it with "docker compose up -d" or pass --clickhouse-url (or set CLICKHOUSE_URL)',

@@ -53,6 +53,13 @@ export interface InsertOptions {
 
 export type QueryParams = Record<string, ParamValue>
 
+export interface CommandOptions {
+  signal?: AbortSignal
+  settings?: Record<string, string | number>
+  /** Time allowed for the statement, where the back end has a limit (the server's request timeout otherwise). */
+  timeoutMs?: number
+}
+
 /**
  * The storage interface. Two back ends implement it: a ClickHouse server over
  * HTTP and the embedded engine. Nothing outside src/lib/store knows which.
@@ -69,7 +76,7 @@ export interface Store {
   /** Run a SELECT with `{name:Type}` placeholders; rows as objects (64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: {signal?: AbortSignal}): Promise<T[]>
   /** Run a statement that returns nothing (DDL, ALTER, OPTIMIZE, ...). */
-  command(sql: string, params?: QueryParams, options?: {signal?: AbortSignal; settings?: Record<string, string | number>}): Promise<void>
+  command(sql: string, params?: QueryParams, options?: CommandOptions): Promise<void>
   /** Is the store reachable right now? */
   ping(): Promise<boolean>
   close(): Promise<void>
