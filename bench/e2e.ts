@@ -14,7 +14,6 @@
  *   npx tsx bench/e2e.ts                                   # 4 x 2,000,000
  *   npx tsx bench/e2e.ts --workers 2 --logs-per-worker 100000
  */
-import {spawn} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,6 +26,7 @@ import {startIngestServer} from '../src/lib/ingest/index.js'
 import {LogSynth} from '../src/lib/load/synth.js'
 import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
+import {runJson} from './lib/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: flags} = parseArgs({
@@ -140,21 +140,7 @@ function runParallel(target: string, url: string, database: string): Promise<Agg
     database,
     '--json',
   ]
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'inherit']})
-    let stdout = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      try {
-        const result = JSON.parse(stdout) as AggregateResult
-        if (code !== 0) process.stderr.write(`logbench parallel exited with code ${code}\n`)
-        resolve(result)
-      } catch {
-        reject(new Error(`logbench parallel exited with code ${code} without a JSON result:\n${stdout.slice(0, 2000)}`))
-      }
-    })
-  })
+  return runJson<AggregateResult>(args)
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,6 @@
  *   npx tsx bench/worker-rss.ts                       # 2,000,000 vs 20,000,000
  *   npx tsx bench/worker-rss.ts --small 200000 --large 2000000
  */
-import {spawn} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -17,6 +16,7 @@ import type {RunResult} from '../src/lib/load/result.js'
 import {workerNodeFlags} from '../src/lib/load/spawn.js'
 
 import {startSink} from '../test/lib/load/sink.js'
+import {runJson} from './lib/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: flags} = parseArgs({
@@ -30,21 +30,9 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 function run(target: string, logs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // Started the way parallel starts its workers.
-    const args = [...workerNodeFlags(Number(flags.concurrency)), path.join(root, 'bin', 'run.js'), 'run', '--target', target, '--logs', String(logs), '--concurrency', flags.concurrency!, '--json']
-    const child = spawn(process.execPath, args, {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'inherit']})
-    let stdout = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(stdout) as RunResult)
-      } catch {
-        reject(new Error(`run exited with code ${code}: ${stdout.slice(0, 1000)}`))
-      }
-    })
-  })
+  // Started the way parallel starts its workers.
+  const args = [...workerNodeFlags(Number(flags.concurrency)), path.join(root, 'bin', 'run.js'), 'run', '--target', target, '--logs', String(logs), '--concurrency', flags.concurrency!, '--json']
+  return runJson<RunResult>(args)
 }
 
 const sink = await startSink({discard: true})

@@ -1,6 +1,7 @@
 /**
  * Shared test helpers: the two back ends under test, temp dirs, running the built CLI.
  */
+import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
@@ -106,4 +107,17 @@ export async function storeOrSkip(context: Mocha.Context, backend: BackendCase, 
 
   await store!.ensureSchema()
   return store!
+}
+
+/** Assert that fn throws a usage error (exit 2) whose message matches pattern. */
+export function expectUsageError(fn: () => unknown, pattern: RegExp): void {
+  try {
+    fn()
+  } catch (error) {
+    expect((error as {kind?: string}).kind, (error as Error).message).to.equal('usage')
+    expect((error as Error).message).to.match(pattern)
+    return
+  }
+
+  expect.fail('should have thrown a usage error')
 }

@@ -99,6 +99,15 @@ export interface ReportExtras {
   stack?: string
 }
 
+/** What run and parallel reports both end with: errors, verification, thresholds, the analysis. */
+function checkSections(result: Measurements, extras: ReportExtras): string[] {
+  const sections = ['', heading('Errors'), errorsBlock(result), '', heading('Verification'), renderVerification(result, extras.verificationNote)]
+  const thresholds = renderThresholds(result)
+  if (thresholds) sections.push('', heading('Thresholds'), thresholds)
+  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))
+  return sections
+}
+
 export function renderRun(result: RunResult, extras: ReportExtras = {}): string {
   const sections = [
     heading(`logbench run ${result.runId}${result.interrupted ? ' (interrupted)' : ''}`),
@@ -115,16 +124,8 @@ export function renderRun(result: RunResult, extras: ReportExtras = {}): string 
     ]),
     '',
     latencyTable(result),
-    '',
-    heading('Errors'),
-    errorsBlock(result),
-    '',
-    heading('Verification'),
-    renderVerification(result, extras.verificationNote),
+    ...checkSections(result, extras),
   ]
-  const thresholds = renderThresholds(result)
-  if (thresholds) sections.push('', heading('Thresholds'), thresholds)
-  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))
   return sections.join('\n')
 }
 
@@ -185,16 +186,8 @@ export function renderAggregate(result: AggregateResult, extras: ReportExtras = 
     '',
     latencyTable(result),
     dim('  percentiles of all workers together, from their merged histograms'),
-    '',
-    heading('Errors'),
-    errorsBlock(result),
-    '',
-    heading('Verification'),
-    renderVerification(result, extras.verificationNote),
+    ...checkSections(result, extras),
   ]
-  const thresholds = renderThresholds(result)
-  if (thresholds) sections.push('', heading('Thresholds'), thresholds)
-  if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))
   sections.push('', heading('Performance Assessment'), `  ${GRADE[result.assessment.grade](result.assessment.summary)}`)
   return sections.join('\n')
 }

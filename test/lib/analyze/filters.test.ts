@@ -13,22 +13,11 @@ import {
   whereClause,
 } from '../../../src/lib/analyze/index.js'
 import {bindParams} from '../../../src/lib/store/index.js'
+import {expectUsageError as usage} from '../../helpers.js'
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0)
 const old = {dateTime64: false}
 const current = {dateTime64: true}
-
-const usage = (fn: () => unknown, pattern: RegExp) => {
-  try {
-    fn()
-  } catch (error) {
-    expect((error as {kind?: string}).kind, (error as Error).message).to.equal('usage')
-    expect((error as Error).message).to.match(pattern)
-    return
-  }
-
-  expect.fail('should have thrown a usage error')
-}
 
 describe('analyze: durations and times from the command line', () => {
   it('parses durations with units, a bare number as seconds', () => {

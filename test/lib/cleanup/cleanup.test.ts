@@ -11,20 +11,8 @@ import {
   waitForMutations,
 } from '../../../src/lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../../../src/lib/cleanup/render.js'
-import {backends, storeOrSkip} from '../../helpers.js'
+import {backends, expectUsageError as usage, storeOrSkip} from '../../helpers.js'
 import {countBy, insertRows, makeDataset, stored} from '../analyze/data.js'
-
-const usage = (fn: () => unknown, pattern: RegExp) => {
-  try {
-    fn()
-  } catch (error) {
-    expect((error as {kind?: string}).kind, (error as Error).message).to.equal('usage')
-    expect((error as Error).message).to.match(pattern)
-    return
-  }
-
-  expect.fail('should have thrown a usage error')
-}
 
 describe('cleanup: what may be asked', () => {
   it('needs an action, and refuses combinations that make no sense', () => {
