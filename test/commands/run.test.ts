@@ -52,6 +52,18 @@ describe('logbench run', () => {
     expect(json.interrupted).to.equal(false)
   })
 
+  it('refuses a --run-id that already has rows, before sending anything (exit 2)', async () => {
+    const data = dir()
+    const first = await runCli(['run', '--logs', '2000', '--json', '--data-dir', data, '--run-id', 'run-reused'])
+    expect(first.code, first.stderr).to.equal(0)
+    const again = await runCli(['run', '--logs', '2000', '--json', '--data-dir', data, '--run-id', 'run-reused'])
+    expect(again.code).to.equal(2)
+    expect(JSON.parse(again.stdout).error.message).to.equal('run id run-reused already has 2,000 rows in logs_db.logs')
+    const parallel = await runCli(['parallel', '--workers', '2', '--logs', '2000', '--data-dir', data, '--run-id', 'run-reused'])
+    expect(parallel.code).to.equal(2)
+    expect(parallel.stderr).to.include('logbench cleanup --run-id run-reused --yes')
+  })
+
   it('prints the human report and exits 4 when a threshold is breached', async () => {
     const result = await runCli(['run', '--logs', '5000', '--data-dir', dir(), '--threshold', 'p99<=0.001ms', '--threshold', 'errors==0', '--threshold', 'lost==0'])
     expect(result.code, result.stderr).to.equal(4)

@@ -4,7 +4,7 @@ import {messageOf} from '../errors.js'
  * verdict. A run fails its checks (exit 4) when an acknowledged log is missing,
  * a threshold is breached, or a worker failed.
  */
-import type {Measurements} from './result.js'
+import type {AggregateResult, Measurements, RunResult} from './result.js'
 import type {Verification, VerifyInput} from './verify.js'
 
 import {evaluateThresholds, type Threshold} from './thresholds.js'
@@ -25,6 +25,19 @@ export interface CheckVerdict {
   reasons: string[]
 }
 
+/** Batches sent by worker index, from the results at hand (a worker without a result sent none of them). */
+export function sentBatchesOf(result: Measurements, workers: number): number[] {
+  const sent = Array.from({length: workers}, () => 0)
+  const own = (run: RunResult) => {
+    const {index} = run.config.worker
+    if (index >= 0 && index < workers) sent[index] += run.batches.sent
+  }
+
+  if ('kind' in result && result.kind === 'run') own(result as RunResult)
+  else for (const worker of (result as AggregateResult).workers ?? []) if (worker.result) own(worker.result)
+  return sent
+}
+
 export async function applyChecks(result: Measurements, plan: CheckPlan): Promise<CheckVerdict> {
   // A verification that cannot run fails the checks, but never takes the measured report with it.
   let verifyError: string | undefined
@@ -36,6 +49,7 @@ export async function applyChecks(result: Measurements, plan: CheckPlan): Promis
         failedKeys: result.failedBatches.keys,
         failedKeysComplete: !result.failedBatches.truncated,
         runId: result.runId,
+        sentBatches: sentBatchesOf(result, plan.workers),
         workers: plan.workers,
       })
     } catch (error) {

@@ -76,6 +76,23 @@ async function openEndpoints(base: SessionBase): Promise<Endpoints> {
   return {target: settings.target, verifyStore: store}
 }
 
+/**
+ * A run verifies the rows of its run id, so the id must be new: rows left by an earlier run with
+ * the same id (and the same seed, the same seqs) would read as duplicates. Checked where this
+ * process verifies the whole run, before anything is sent.
+ */
+async function assertFreshRunId(endpoints: Endpoints, runId: string): Promise<void> {
+  const store = endpoints.verifyStore
+  if (!store || !(await store.schemaExists())) return
+  const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE run_id = {runId:String}`, {runId})
+  if (Number(row?.n) > 0) {
+    throw usageError(
+      `run id ${runId} already has ${Number(row.n).toLocaleString('en-US')} rows in ${store.info.database}.${store.info.table}`,
+      `choose another --run-id (or leave it out for a fresh one), or remove those rows with "logbench cleanup --run-id ${runId} --yes"`,
+    )
+  }
+}
+
 async function closeEndpoints(endpoints: Endpoints): Promise<void> {
   if (endpoints.stack) await endpoints.stack.close()
   else await endpoints.verifyStore?.close()
@@ -131,6 +148,8 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
   const {settings} = options
   const endpoints = await openEndpoints(options)
   try {
+    // A worker among several shares its run id with the others: only a whole run checks it.
+    if (options.worker.count === 1) await assertFreshRunId(endpoints, settings.runId)
     if (options.beforeSend && !(await options.beforeSend(endpoints.target))) return undefined
     const result = await runWorker(
       {
@@ -195,6 +214,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
 
   const endpoints = await openEndpoints(options)
   try {
+    await assertFreshRunId(endpoints, settings.runId)
     options.onTarget?.(endpoints.target, endpoints.description)
     const outcome = await runParallel({
       commonArgs: workerRunArgs(settings, endpoints.target),

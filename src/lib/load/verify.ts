@@ -22,6 +22,12 @@ export interface VerifyInput {
   failedKeys: readonly number[]
   /** False when the failed batch list was truncated: missing is then a lower bound. */
   failedKeysComplete: boolean
+  /**
+   * Batches each worker sent, by worker index (length `workers`). Only the seqs of those batches
+   * are counted: rows of the run id from elsewhere (an earlier run with the same id, a worker
+   * that died before reporting, a result left out of merge) cannot then hide a missing log.
+   */
+  sentBatches?: readonly number[]
 }
 
 export interface Verification {
@@ -39,6 +45,8 @@ export interface Verification {
   duplicated: number
   /** Distinct logs stored from batches that were not acknowledged. */
   unacknowledged: number
+  /** Distinct seqs of the run id outside the batches these results sent (not counted above). */
+  outside: number
   /** False when `missing` may be understated (more failed batches than could be tracked). */
   exact: boolean
   ok: boolean
@@ -47,11 +55,17 @@ export interface Verification {
 }
 
 /** Build the counting query; exported for tests. */
-export function verificationQuery(tableRef: string, input: Pick<VerifyInput, 'failedKeys'>): string {
+export function verificationQuery(tableRef: string, input: Pick<VerifyInput, 'failedKeys' | 'sentBatches'>): string {
   const unacked =
     input.failedKeys.length > 0
       ? ',\n  uniqExactIf(seq, has({failed:Array(UInt64)}, intDiv(intDiv(seq, {workers:UInt64}), {batch:UInt64}) * {workers:UInt64} + (seq % {workers:UInt64}))) AS unacked'
       : ''
+  // A seq belongs to these results when its worker sent the batch that carries it.
+  const covered = 'intDiv(intDiv(seq, {workers:UInt64}), {batch:UInt64}) < arrayElement({sent:Array(UInt64)}, toUInt64(seq % {workers:UInt64}) + 1)'
+  if (input.sentBatches) {
+    return `SELECT countIf(${covered}) AS stored, uniqExactIf(seq, ${covered}) AS unique, uniqExact(seq) AS all_unique${unacked}\nFROM ${tableRef}\nWHERE run_id = {runId:String}`
+  }
+
   return `SELECT count() AS stored, uniqExact(seq) AS unique${unacked}\nFROM ${tableRef}\nWHERE run_id = {runId:String}`
 }
 
@@ -67,14 +81,15 @@ export async function verifyRun(store: Store, input: VerifyInput, options: Verif
   const clock = options.clock ?? systemClock
   const started = clock.now()
   const sql = verificationQuery(store.tableRef, input)
-  const params: QueryParams =
-    input.failedKeys.length > 0
-      ? {batch: input.batchSize, failed: [...input.failedKeys], runId: input.runId, workers: input.workers}
-      : {runId: input.runId}
+  const params: QueryParams = {runId: input.runId}
+  if (input.failedKeys.length > 0 || input.sentBatches) Object.assign(params, {batch: input.batchSize, workers: input.workers})
+  if (input.failedKeys.length > 0) params.failed = [...input.failedKeys]
+  if (input.sentBatches) params.sent = [...input.sentBatches]
   for (let attempt = 0; ; attempt++) {
-    const [row] = await store.query<{stored: number; unique: number; unacked?: number}>(sql, params, {signal: options.signal})
+    const [row] = await store.query<{stored: number; unique: number; all_unique?: number; unacked?: number}>(sql, params, {signal: options.signal})
     const stored = Number(row?.stored ?? 0)
     const unique = Number(row?.unique ?? 0)
+    const outside = Number(row?.all_unique ?? unique) - unique
     const unacknowledged = Number(row?.unacked ?? 0)
     const storedOfAcked = unique - unacknowledged
     const missing = Math.max(0, input.acked - storedOfAcked)
@@ -86,6 +101,7 @@ export async function verifyRun(store: Store, input: VerifyInput, options: Verif
         exact: input.failedKeysComplete,
         missing,
         ok: missing === 0,
+        outside,
         runId: input.runId,
         store: `${store.info.kind === 'server' ? 'ClickHouse' : 'embedded engine'} ${store.info.location} ${store.info.database}.${store.info.table}`,
         stored,

@@ -58,6 +58,7 @@ export function renderVerification(m: Pick<Measurements, 'verification'>, note?:
       ['duplicated', v.duplicated > 0 ? `${int(v.duplicated)} ${dim('(retried batches stored twice)')}` : '0'],
     ]),
   ]
+  if (v.outside > 0) lines.push(`  ${dim(`${int(v.outside)} other logs carry this run id (an earlier run, or workers whose results are not here): not counted`)}`)
   if (v.unacknowledged > 0) lines.push(`  ${dim(`${int(v.unacknowledged)} logs of batches that were not acknowledged were stored anyway (e.g. a timeout after commit)`)}`)
   if (!v.exact) lines.push(`  ${dim('more failed batches than could be tracked: missing is a lower bound')}`)
   if (v.waitedMs > 0) lines.push(`  ${dim(`waited ${seconds(v.waitedMs)} for rows to appear`)}`)

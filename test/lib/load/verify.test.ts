@@ -46,6 +46,19 @@ for (const backend of backends) {
       await store?.close()
     })
 
+    it('counts only the batches the results sent, so other rows of the run id cannot hide a missing log', async () => {
+      // Worker 0 sent 2 batches (20 logs acknowledged) but only its first batch is stored; worker 1
+      // died before reporting (or ran earlier with the same id) and left 3 batches of rows.
+      await insert('run-cover', batchSeqs(0, 0))
+      for (let batch = 0; batch < 3; batch++) await insert('run-cover', batchSeqs(1, batch))
+      const input = {acked: 20, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-cover', workers: WORKERS}
+      const covered = await verifyRun(store!, {...input, sentBatches: [2, 0]})
+      expect(covered).to.deep.include({missing: 10, ok: false, outside: 30, stored: 10, unique: 10})
+      // Counting every row of the run id, as before, the 30 foreign rows hide the 10 missing ones.
+      const everything = await verifyRun(store!, input)
+      expect(everything.missing).to.equal(0)
+    })
+
     it('counts stored, missing and duplicated logs of a run exactly, apart from batches that were not acknowledged', async () => {
       // Worker 0 and 1 sent 3 batches each; batch 2 of worker 1 failed (key 2·2+1 = 5) but landed anyway.
       const seqs: number[] = []
