@@ -1,11 +1,10 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {readEnv, DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE, type EnvConfig} from './lib/config.js'
 import {ExitCode, LogbenchError, messageOf, usageError} from './lib/errors.js'
 import type {StoreOptions} from './lib/store/index.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 
 /** Flags of every command that talks to storage. Values missing from the command line come from the environment. */
 export const storeFlags = {

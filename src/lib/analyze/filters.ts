@@ -35,8 +35,6 @@ export interface FiltersJson {
 /** More values than this in one list is a mistake, not a filter. */
 export const MAX_FILTER_VALUES = 100
 
-export const NO_FILTERS: Filters = {apps: [], levels: [], runIds: []}
-
 function list(values: readonly string[] | undefined, what: string): string[] {
   const out = [...new Set(values ?? [])]
   if (out.some((value) => value === '')) throw usageError(`${what} needs a value`, `pass ${what} NAME`)

@@ -11,10 +11,9 @@
  * variable parts are digits and identifiers checked at start, so no
  * JSON.stringify runs per log.
  */
-import {usageError} from '../errors.js'
+import type {Level} from '../store/index.js'
 
-export const LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'] as const
-export type LevelName = (typeof LEVEL_NAMES)[number]
+import {usageError} from '../errors.js'
 
 export type Payload = 'array' | 'wrapped' | 'ndjson'
 export const PAYLOADS: readonly Payload[] = ['array', 'wrapped', 'ndjson']
@@ -33,7 +32,7 @@ export const DEFAULT_APPS: readonly Weighted[] = [
 ]
 
 /** A production-like level mix. */
-export const DEFAULT_LEVELS: readonly Weighted<LevelName>[] = [
+export const DEFAULT_LEVELS: readonly Weighted<Level>[] = [
   {name: 'debug', weight: 0.1},
   {name: 'info', weight: 0.7},
   {name: 'warn', weight: 0.12},
@@ -47,7 +46,7 @@ export interface SynthOptions {
   /** Written into every log as metadata.run_id. */
   runId: string
   apps?: readonly Weighted[]
-  levels?: readonly Weighted<LevelName>[]
+  levels?: readonly Weighted<Level>[]
   /** Share of logs (0..1) replaced by an injected error (level error, source error-injector). */
   errorRate?: number
 }
