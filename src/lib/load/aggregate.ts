@@ -5,6 +5,7 @@
  */
 import type {AggregateResult, Assessment, Counts, Measurements, RunResult, WorkerReport, WorkerStatus} from './result.js'
 
+import {mergeTimelines} from './measure/timeline.js'
 import {RESULT_VERSION} from './result.js'
 import {ClassCounter, decodeHistogram, encodeHistogram, mergeHistograms, summarize} from './stats.js'
 import {perSecond, round} from './worker.js'
@@ -17,7 +18,7 @@ const sumCounts = (list: Counts[]): Counts => ({
   sent: list.reduce((sum, c) => sum + c.sent, 0),
 })
 
-export type AggregateMeasurements = Omit<Measurements, 'verification' | 'thresholds' | 'interrupted' | 'runId'>
+export type AggregateMeasurements = Omit<Measurements, 'verification' | 'thresholds' | 'interrupted' | 'runId' | 'clickhouse' | 'serveResources' | 'bottleneck'>
 
 /**
  * The measurements of several results taken together. The duration runs from
@@ -51,6 +52,7 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
   }
 
   const rated = results.filter((r) => r.rate)
+  const timeline = mergeTimelines(results.map((r) => r.timeline))
   return {
     batches,
     bytes: {sent: bytesSent},
@@ -82,6 +84,7 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
       bytesPerSecond: Math.round(perSecond(bytesSent, durationMs)),
       logsPerSecond: perSecond(logs.acked, durationMs),
     },
+    ...(timeline ? {timeline} : {}),
   }
 }
 

@@ -29,6 +29,8 @@ export interface LoadFlagValues {
   threshold?: string[]
   verify: boolean
   'verify-wait': string
+  /** Width of a timeline interval (default 1s). */
+  interval?: string
 }
 
 export interface LoadSettings {
@@ -53,6 +55,8 @@ export interface LoadSettings {
   thresholds: Threshold[]
   verify: boolean
   verifyWaitMs: number
+  /** Width of a timeline interval, ms. */
+  intervalMs: number
 }
 
 /** A run id people can read and sort: run-20250102-030405-1a2b3c. */
@@ -112,6 +116,14 @@ export function parseShare(name: string, text: string): number {
   return value
 }
 
+/** --interval: the width of a timeline interval, whole milliseconds from 100 ms to 1 h (default 1 s). */
+export function parseIntervalFlag(text: string | undefined): number {
+  if (text === undefined) return 1000
+  const ms = Math.round(parseDuration(text, '--interval', {bareUnit: 's'}))
+  if (!(ms >= 100 && ms <= 3_600_000)) throw usageError(`--interval ${text} is out of range`, 'give 100ms to 1h, e.g. --interval 1s')
+  return ms
+}
+
 export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
   let target: URL | undefined
   if (flags.target !== undefined) {
@@ -138,6 +150,7 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
   if (durationMs !== undefined && !(durationMs > 0)) throw usageError('--duration must be longer than 0')
   const timeoutMs = duration('timeout', flags.timeout)
   if (!(timeoutMs > 0)) throw usageError('--timeout must be longer than 0')
+  const intervalMs = parseIntervalFlag(flags.interval)
   return {
     apps: flags.apps === undefined ? undefined : parseApps(flags.apps),
     appsArg: flags.apps,
@@ -147,6 +160,7 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
     errorRate: flags['error-rate'] === undefined ? 0 : parseShare('error-rate', flags['error-rate']),
     headerArgs: flags.header ?? [],
     headers,
+    intervalMs,
     maxInFlight: flags['max-in-flight'],
     payload: flags.payload as Payload,
     rate: flags.rate,
@@ -190,6 +204,7 @@ export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
     '--no-verify',
   ]
   if (settings.durationMs !== undefined) args.push('--duration', `${settings.durationMs}ms`)
+  args.push('--interval', `${settings.intervalMs}ms`)
   if (settings.appsArg !== undefined) args.push('--apps', settings.appsArg)
   for (const header of settings.headerArgs) args.push('--header', header)
   return args

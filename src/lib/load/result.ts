@@ -3,6 +3,10 @@
  * final event, what `parallel --json` and `merge --json` print. Their shape is
  * an API (numbers in base units: ms, bytes, logs).
  */
+import type {ClickHouseView} from './measure/clickhouse-view.js'
+import type {ResourceSample} from './measure/resources.js'
+import type {Timeline} from './measure/timeline.js'
+import type {Bottleneck} from './measure/verdict.js'
 import type {WorkerSlot} from './sender.js'
 import type {LatencySummary} from './stats.js'
 import type {Payload, Weighted} from './synth.js'
@@ -68,6 +72,14 @@ export interface Measurements {
   interrupted: boolean
   verification: Verification | null
   thresholds: ThresholdOutcome[]
+  /** The run per wall-clock interval (absent in results of older versions). */
+  timeline?: Timeline
+  /** ClickHouse's own view during the run, when logbench could reach the store. */
+  clickhouse?: ClickHouseView | null
+  /** CPU and RSS of logbench's own serve per interval, read from its /metrics. */
+  serveResources?: ResourceSample[] | null
+  /** What limited the result, in words. */
+  bottleneck?: Bottleneck
 }
 
 export interface RunResult extends Measurements {
@@ -77,7 +89,16 @@ export interface RunResult extends Measurements {
   pid: number
   config: RunConfig
   stopReason: 'completed' | 'interrupted' | 'unreachable'
-  resources: {peakRssBytes: number; cpuUserMs: number; cpuSystemMs: number; cpuPerLogUs: number}
+  resources: {
+    peakRssBytes: number
+    cpuUserMs: number
+    cpuSystemMs: number
+    cpuPerLogUs: number
+    /** Time the event loop was busy while sending, ms. */
+    busyMs?: number
+    /** The process also ran serve and the engine (a zero set-up run). */
+    sharedWithServe?: boolean
+  }
 }
 
 export type WorkerStatus = 'ok' | 'failed' | 'interrupted'

@@ -14,6 +14,7 @@ import {randomBytes} from 'node:crypto'
  * Memory is bounded by the batches in flight: nothing is kept per log.
  */
 import type {Clock} from './clock.js'
+import type {IntervalHooks} from './measure/timeline.js'
 import type {Payload} from './synth.js'
 import type {LogSynth} from './synth.js'
 import type {Transport, TransportResponse} from './transport.js'
@@ -58,6 +59,8 @@ export interface SenderOptions {
   random?: () => number
   progressIntervalMs?: number
   onProgress?: (snapshot: ProgressSnapshot) => void
+  /** Per-interval recording (the timeline). */
+  intervals?: IntervalHooks
 }
 
 export interface Counts {
@@ -209,6 +212,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     logs.failed += count
     batches.failed++
     errorClasses.add(cls)
+    options.intervals?.failed(count, cls)
     if (failedBatches.length < FAILED_BATCH_CAP) failedBatches.push(b)
     else failedBatchesTruncated = true
     if (UNREACHABLE.has(cls) && logs.acked === 0) stop('unreachable')
@@ -247,6 +251,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     logs.sent += count
     batches.sent++
     bytesSent += body.length
+    options.intervals?.sent(count, body.length)
     const sentAt = clock.now()
     // Closed model: the batch is due when it is ready to go.
     const dueAt = intendedAt ?? sentAt
@@ -263,6 +268,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
         batches.acked++
         recordMs(latency, now - dueAt)
         recordMs(service, now - sentAt)
+        options.intervals?.acked(count, now - dueAt)
         return true
       } catch (error) {
         lastAnswer = Math.max(lastAnswer, clock.now())
@@ -279,6 +285,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
 
       retryCount++
       retryClasses.add(cls)
+      options.intervals?.retried(cls)
       await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
       if (stopped) {
         fail(b, count, 'interrupted')

@@ -3,12 +3,15 @@
  * RunResult document. Verification and thresholds are applied by `check.ts`.
  */
 import os from 'node:os'
+import {performance} from 'node:perf_hooks'
 
 import type {Clock} from './clock.js'
 import type {RunConfig, RunResult} from './result.js'
 import type {ProgressSnapshot, SendOutcome, WorkerSlot} from './sender.js'
 import type {Transport} from './transport.js'
 
+import {sampleProcess} from './measure/resources.js'
+import {TimelineRecorder} from './measure/timeline.js'
 import {RESULT_VERSION} from './result.js'
 import {sendLoad} from './sender.js'
 import {encodeHistogram, summarize} from './stats.js'
@@ -35,6 +38,8 @@ export interface WorkerOptions {
   progressIntervalMs?: number
   onProgress?: (snapshot: ProgressSnapshot) => void
   signal?: AbortSignal
+  /** Width of one timeline interval, ms (default 1000). */
+  intervalMs?: number
 }
 
 export interface ProcessStats {
@@ -69,6 +74,9 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const transport = deps.transport ?? undiciTransport({connections, timeoutMs: options.timeoutMs, url: options.target})
   const proc = deps.process ?? processStats
   const cpuBefore = proc.cpuMs()
+  const timeline = new TimelineRecorder(options.intervalMs ?? 1000, deps.clock ?? {wallNow: () => Date.now()})
+  const sampler = sampleProcess(timeline, {clock: deps.clock})
+  const loopBefore = performance.eventLoopUtilization()
   let outcome: SendOutcome
   try {
     outcome = await sendLoad({
@@ -89,10 +97,14 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       synth,
       transport,
       worker: options.worker,
+      intervals: timeline,
     })
   } finally {
+    sampler.stop()
     if (!deps.transport) await transport.close()
   }
+
+  const loop = performance.eventLoopUtilization(loopBefore)
 
   const cpuAfter = proc.cpuMs()
   const config: RunConfig = {
@@ -114,7 +126,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   }
   const cpuUser = cpuAfter.user - cpuBefore.user
   const cpuSystem = cpuAfter.system - cpuBefore.system
-  return resultFromOutcome(outcome, {
+  const result = resultFromOutcome(outcome, {
     config,
     host: proc.host,
     pid: proc.pid,
@@ -123,9 +135,12 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       cpuSystemMs: Math.round(cpuSystem),
       cpuUserMs: Math.round(cpuUser),
       peakRssBytes: proc.peakRssBytes(),
+      busyMs: Math.round(loop.active),
     },
     runId: options.runId,
   })
+  result.timeline = timeline.toJSON()
+  return result
 }
 
 export function round(value: number, digits = 0): number {

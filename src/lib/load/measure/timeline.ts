@@ -1,0 +1,310 @@
+/**
+ * The run over time: per wall-clock interval, the logs sent, acknowledged and
+ * failed, bytes, retries and errors by class, a latency histogram, and the
+ * process's CPU and RSS.
+ *
+ * Intervals are aligned on multiples of the interval since the epoch, so the
+ * timelines of workers (and of hosts whose clocks agree) line up and merge
+ * exactly: counters add up, histograms merge. A timeline stays bounded: past
+ * MAX_INTERVALS it doubles its interval, each coarse interval holding exactly
+ * two fine ones.
+ */
+import type {Clock} from '../clock.js'
+
+import {ClassCounter, decodeHistogram, encodeHistogram, type Histogram, newHistogram, recordMs, summarize} from '../stats.js'
+
+/** Intervals kept at most; a longer run doubles its interval until it fits. */
+export const MAX_INTERVALS = 600
+
+export interface IntervalLatency {
+  /** Batches acknowledged in the interval. */
+  count: number
+  p50Ms: number
+  p90Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+export interface Interval {
+  /** Start of the interval, epoch ms (a multiple of the timeline's intervalMs). */
+  at: number
+  /** Logs whose batch was first sent in the interval. */
+  sent: number
+  /** Logs acknowledged in the interval. */
+  acked: number
+  /** Logs whose batch failed for good in the interval. */
+  failed: number
+  /** Request bytes first sent in the interval. */
+  bytes: number
+  /** Attempts retried in the interval, by class. */
+  retries: Record<string, number>
+  /** Batches failed for good in the interval, by class. */
+  errors: Record<string, number>
+  /** Latency of the batches acknowledged in the interval. */
+  latency: IntervalLatency
+  /** Their HDR histogram (µs, compressed base64); '' when none. */
+  histogram: string
+  /** CPU time of the process(es) in the interval, ms. */
+  cpuMs: number
+  /** Resident set size at the end of the interval (the largest, once coarsened; summed over processes), bytes. */
+  rssBytes: number
+}
+
+export interface Timeline {
+  intervalMs: number
+  intervals: Interval[]
+}
+
+interface Bucket {
+  sent: number
+  acked: number
+  failed: number
+  bytes: number
+  retries: ClassCounter
+  errors: ClassCounter
+  histogram: Histogram | undefined
+  cpuMs: number
+  rssBytes: number
+}
+
+const emptyBucket = (): Bucket => ({acked: 0, bytes: 0, cpuMs: 0, errors: new ClassCounter(), failed: 0, histogram: undefined, retries: new ClassCounter(), rssBytes: 0, sent: 0})
+
+const EMPTY_LATENCY: IntervalLatency = {count: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0}
+
+function latencyOf(histogram: Histogram | undefined): IntervalLatency {
+  if (!histogram || histogram.totalCount === 0) return {...EMPTY_LATENCY}
+  const {count, maxMs, p50Ms, p90Ms, p99Ms} = summarize(histogram)
+  return {count, maxMs, p50Ms, p90Ms, p99Ms}
+}
+
+/** The hooks the load loop calls as batches go and come back; times are read from the clock. */
+export interface IntervalHooks {
+  sent(logs: number, bytes: number): void
+  acked(logs: number, latencyMs: number): void
+  failed(logs: number, errorClass: string): void
+  retried(errorClass: string): void
+}
+
+/** Records one process's timeline. */
+export class TimelineRecorder implements IntervalHooks {
+  private readonly buckets = new Map<number, Bucket>()
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly clock: Pick<Clock, 'wallNow'>,
+  ) {
+    if (!(intervalMs >= 1)) throw new TypeError('intervalMs must be >= 1')
+  }
+
+  /** The start of the interval holding epoch ms `wall`. */
+  intervalAt(wall: number): number {
+    return Math.floor(wall / this.intervalMs) * this.intervalMs
+  }
+
+  private bucket(wall = this.clock.wallNow()): Bucket {
+    const at = this.intervalAt(wall)
+    let bucket = this.buckets.get(at)
+    if (!bucket) this.buckets.set(at, (bucket = emptyBucket()))
+    return bucket
+  }
+
+  sent(logs: number, bytes: number): void {
+    const bucket = this.bucket()
+    bucket.sent += logs
+    bucket.bytes += bytes
+  }
+
+  acked(logs: number, latencyMs: number): void {
+    const bucket = this.bucket()
+    bucket.acked += logs
+    bucket.histogram ??= newHistogram()
+    recordMs(bucket.histogram, latencyMs)
+  }
+
+  failed(logs: number, errorClass: string): void {
+    const bucket = this.bucket()
+    bucket.failed += logs
+    bucket.errors.add(errorClass)
+  }
+
+  retried(errorClass: string): void {
+    this.bucket().retries.add(errorClass)
+  }
+
+  /** CPU used and RSS reached by the process in the interval holding `wall`. */
+  resources(wall: number, cpuMs: number, rssBytes: number): void {
+    const bucket = this.bucket(wall)
+    bucket.cpuMs += cpuMs
+    bucket.rssBytes = Math.max(bucket.rssBytes, rssBytes)
+  }
+
+  /** The timeline so far: every interval from the first to the last, empty ones included; bounded. */
+  toJSON(max = MAX_INTERVALS): Timeline {
+    const ats = [...this.buckets.keys()].sort((a, b) => a - b)
+    if (ats.length === 0) return {intervalMs: this.intervalMs, intervals: []}
+    // Coarsen the raw buckets before encoding: as exact as coarsening the encoded timeline, and cheaper.
+    let intervalMs = this.intervalMs
+    const span = (width: number) => Math.floor(ats.at(-1)! / width) - Math.floor(ats[0] / width) + 1
+    while (span(intervalMs) > max) intervalMs *= 2
+    const buckets = new Map<number, Bucket>()
+    for (const at of ats) {
+      const source = this.buckets.get(at)!
+      const start = Math.floor(at / intervalMs) * intervalMs
+      const target = buckets.get(start)
+      if (!target) {
+        buckets.set(start, intervalMs === this.intervalMs ? source : addBucket(emptyBucket(), source))
+        continue
+      }
+
+      addBucket(target, source)
+    }
+
+    const intervals: Interval[] = []
+    const first = Math.floor(ats[0] / intervalMs) * intervalMs
+    const last = Math.floor(ats.at(-1)! / intervalMs) * intervalMs
+    for (let at = first; at <= last; at += intervalMs) {
+      const bucket = buckets.get(at)
+      intervals.push(bucket ? toInterval(at, bucket) : emptyInterval(at))
+    }
+
+    return {intervalMs, intervals}
+  }
+}
+
+/** Add `source` into `target` (RSS: the larger). */
+function addBucket(target: Bucket, source: Bucket): Bucket {
+  target.sent += source.sent
+  target.acked += source.acked
+  target.failed += source.failed
+  target.bytes += source.bytes
+  target.cpuMs += source.cpuMs
+  target.rssBytes = Math.max(target.rssBytes, source.rssBytes)
+  for (const [cls, n] of Object.entries(source.retries.toJSON())) target.retries.add(cls, n)
+  for (const [cls, n] of Object.entries(source.errors.toJSON())) target.errors.add(cls, n)
+  if (source.histogram) {
+    target.histogram ??= newHistogram()
+    target.histogram.add(source.histogram)
+  }
+
+  return target
+}
+
+export function emptyInterval(at: number): Interval {
+  return {acked: 0, at, bytes: 0, cpuMs: 0, errors: {}, failed: 0, histogram: '', latency: {...EMPTY_LATENCY}, retries: {}, rssBytes: 0, sent: 0}
+}
+
+function toInterval(at: number, bucket: Bucket): Interval {
+  const has = bucket.histogram && bucket.histogram.totalCount > 0
+  return {
+    acked: bucket.acked,
+    at,
+    bytes: bucket.bytes,
+    cpuMs: round3(bucket.cpuMs),
+    errors: bucket.errors.toJSON(),
+    failed: bucket.failed,
+    histogram: has ? encodeHistogram(bucket.histogram!) : '',
+    latency: latencyOf(bucket.histogram),
+    retries: bucket.retries.toJSON(),
+    rssBytes: bucket.rssBytes,
+    sent: bucket.sent,
+  }
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
+const lcm = (a: number, b: number) => (a / gcd(a, b)) * b
+
+/** How several intervals combine into one: counters add, histograms merge. `rss` says how RSS combines. */
+function combine(at: number, parts: readonly Interval[], rss: 'max' | 'sum'): Interval {
+  const histograms = parts.filter((p) => p.histogram).map((p) => decodeHistogram(p.histogram))
+  let merged: Histogram | undefined
+  if (histograms.length === 1) merged = histograms[0]
+  else if (histograms.length > 1) {
+    merged = newHistogram()
+    for (const h of histograms) merged.add(h)
+  }
+
+  const sum = (key: 'sent' | 'acked' | 'failed' | 'bytes') => parts.reduce((total, p) => total + p[key], 0)
+  return {
+    acked: sum('acked'),
+    at,
+    bytes: sum('bytes'),
+    cpuMs: round3(parts.reduce((total, p) => total + p.cpuMs, 0)),
+    errors: ClassCounter.sum(parts.map((p) => p.errors)),
+    failed: sum('failed'),
+    histogram: merged ? encodeHistogram(merged) : '',
+    latency: latencyOf(merged),
+    retries: ClassCounter.sum(parts.map((p) => p.retries)),
+    rssBytes: rss === 'max' ? Math.max(0, ...parts.map((p) => p.rssBytes)) : parts.reduce((total, p) => total + p.rssBytes, 0),
+    sent: sum('sent'),
+  }
+}
+
+/** The same timeline at a coarser interval, a multiple of its own: exact (each fine interval lies in one coarse one). */
+export function coarsen(timeline: Timeline, intervalMs: number): Timeline {
+  if (intervalMs === timeline.intervalMs) return timeline
+  if (intervalMs % timeline.intervalMs !== 0) throw new RangeError(`cannot coarsen ${timeline.intervalMs} ms intervals to ${intervalMs} ms`)
+  const groups = new Map<number, Interval[]>()
+  for (const interval of timeline.intervals) {
+    const at = Math.floor(interval.at / intervalMs) * intervalMs
+    const group = groups.get(at)
+    if (group) group.push(interval)
+    else groups.set(at, [interval])
+  }
+
+  const intervals = [...groups.entries()].sort(([a], [b]) => a - b).map(([at, parts]) => (parts.length === 1 ? {...parts[0], at} : combine(at, parts, 'max')))
+  return {intervalMs, intervals}
+}
+
+/** Double the interval until the timeline has at most `max` intervals. */
+export function bounded(timeline: Timeline, max = MAX_INTERVALS): Timeline {
+  let result = timeline
+  while (result.intervals.length > max) result = coarsen(result, result.intervalMs * 2)
+  return result
+}
+
+/**
+ * Several timelines as one, interval by interval on the wall clock: each is
+ * first brought to a common interval (the least common multiple of theirs),
+ * then the intervals with the same start are combined. Gaps are filled.
+ */
+export function mergeTimelines(timelines: readonly (Timeline | undefined)[], max = MAX_INTERVALS): Timeline | undefined {
+  const present = timelines.filter((t): t is Timeline => t !== undefined && Array.isArray(t.intervals))
+  if (present.length === 0) return undefined
+  const intervalMs = present.reduce((common, t) => lcm(common, t.intervalMs), present[0].intervalMs)
+  const byAt = new Map<number, Interval[]>()
+  for (const timeline of present) {
+    for (const interval of coarsen(timeline, intervalMs).intervals) {
+      const list = byAt.get(interval.at)
+      if (list) list.push(interval)
+      else byAt.set(interval.at, [interval])
+    }
+  }
+
+  const ats = [...byAt.keys()].sort((a, b) => a - b)
+  const intervals: Interval[] = []
+  if (ats.length > 0) {
+    for (let at = ats[0]; at <= ats.at(-1)!; at += intervalMs) {
+      const parts = byAt.get(at)
+      intervals.push(parts ? (parts.length === 1 ? parts[0] : combine(at, parts, 'sum')) : emptyInterval(at))
+    }
+  }
+
+  return bounded({intervalMs, intervals}, max)
+}
+
+/** Totals of a timeline, to check it against the run's counters. */
+export function timelineTotals(timeline: Timeline): {sent: number; acked: number; failed: number; bytes: number; retries: number; errors: number} {
+  const totals = {acked: 0, bytes: 0, errors: 0, failed: 0, retries: 0, sent: 0}
+  for (const i of timeline.intervals) {
+    totals.sent += i.sent
+    totals.acked += i.acked
+    totals.failed += i.failed
+    totals.bytes += i.bytes
+    for (const n of Object.values(i.retries)) totals.retries += n
+    for (const n of Object.values(i.errors)) totals.errors += n
+  }
+
+  return totals
+}

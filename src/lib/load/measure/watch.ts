@@ -1,0 +1,49 @@
+/**
+ * Watching a run from outside the generators: ClickHouse's own view (when the
+ * store is reachable) and the CPU and RSS of logbench's own serve, sampled each
+ * interval while the load runs; then, once everything is stored, the stored
+ * rate of the run per interval and the verdict.
+ */
+import type {Store} from '../../store/index.js'
+import type {AggregateResult, RunResult} from '../result.js'
+
+import {type ClickHouseView, sampleClickHouse, storedPerInterval, type StoredRateColumns, type ViewSampler} from './clickhouse-view.js'
+import {type ResourceSample, sampleMetricsEndpoint} from './resources.js'
+import {verdictOf} from './verdict.js'
+
+export interface RunWatch {
+  /** Stop sampling (when sending is over). */
+  stop(): Promise<void>
+  /** Put the view, serve's resources, the stored rate and the verdict into the result (the store must still be open). */
+  complete(result: RunResult | AggregateResult): Promise<void>
+}
+
+export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs: number; storedColumns?: StoredRateColumns}): RunWatch {
+  const {intervalMs, store} = options
+  const view: ViewSampler | undefined = store ? sampleClickHouse(store, {intervalMs}) : undefined
+  const serve = options.serveMetrics ? sampleMetricsEndpoint(options.serveMetrics, intervalMs) : undefined
+  let clickhouse: ClickHouseView | undefined
+  let serveResources: ResourceSample[] | undefined
+  let stopped: Promise<void> | undefined
+  const stop = () =>
+    (stopped ??= (async () => {
+      ;[clickhouse, serveResources] = await Promise.all([view?.stop(), serve?.stop()])
+    })())
+  return {
+    async complete(result) {
+      await stop()
+      if (clickhouse && store && options.storedColumns && result.logs.acked > 0) {
+        try {
+          clickhouse.stored = await storedPerInterval(store, result.runId, options.storedColumns, intervalMs)
+        } catch (error) {
+          clickhouse.errors.push(`reading the stored rate failed: ${(error as Error).message}`)
+        }
+      }
+
+      result.clickhouse = clickhouse ?? null
+      result.serveResources = serveResources ?? null
+      result.bottleneck = verdictOf(result)
+    },
+    stop,
+  }
+}
