@@ -3,10 +3,13 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {assess} from '../lib/load/aggregate.js'
 import {applyChecks} from '../lib/load/check.js'
-import {loadResults, mergeResults} from '../lib/load/merge.js'
+import {coarsenResult, loadResults, mergeResults} from '../lib/load/merge.js'
 import type {AggregateResult} from '../lib/load/result.js'
 import {parseThreshold} from '../lib/load/thresholds.js'
 import {verifyRun} from '../lib/load/verify.js'
+import {verdictOf} from '../lib/load/measure/verdict.js'
+import {parseIntervalFlag} from '../lib/load/options.js'
+import {writeHtmlReport} from '../lib/report/html/file.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {openStore} from '../lib/store/index.js'
 import {parseDuration} from '../lib/units.js'
@@ -28,6 +31,8 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     threshold: Flags.string({description: 'a check on the merged result, e.g. "throughput>=20000", "p99<=250ms", "lost==0" (repeatable)', multiple: true}),
     verify: Flags.boolean({allowNo: true, default: true, description: 'count the stored rows of the run when a ClickHouse URL is configured'}),
     'verify-wait': Flags.string({default: '0s', description: 'keep counting up to this long until every acknowledged log is stored'}),
+    interval: Flags.string({description: 'coarsen the merged timeline to this interval (a multiple of the workers\' intervals)'}),
+    report: Flags.string({description: 'write the HTML report (charts over time, verdict) to this file'}),
     ...storeFlags,
   }
 
@@ -59,6 +64,9 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     }
 
     result.assessment = assess(result)
+    if (flags.interval !== undefined) coarsenResult(result, parseIntervalFlag(flags.interval))
+    result.bottleneck = verdictOf(result)
+    if (flags.report) await writeHtmlReport(flags.report, result)
     if (!this.jsonEnabled()) {
       this.log(renderAggregate(result, {verificationNote: note}))
       for (const reason of verdict.reasons) process.stderr.write(`check failed: ${reason}\n`)

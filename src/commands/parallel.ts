@@ -9,6 +9,7 @@ import {parallelSession} from '../lib/load/session.js'
 import {nodeSpawner, workerNodeFlags} from '../lib/load/spawn.js'
 import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
+import {writeHtmlReport} from '../lib/report/html/file.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
 import {loadFlags} from './run.js'
@@ -76,6 +77,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     }
 
     const {result} = outcome
+    if (flags.report) await writeHtmlReport(flags.report, result)
     if (outcome.unreachable) {
       throw environmentError(outcome.unreachable, 'start the ingest endpoint (e.g. "logbench serve"), check --target, or leave --target out to use an embedded serve')
     }

@@ -9,6 +9,7 @@ import type {RunResult} from '../lib/load/result.js'
 import {runSession} from '../lib/load/session.js'
 import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
+import {writeHtmlReport} from '../lib/report/html/file.js'
 import {renderRun} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
 
@@ -34,6 +35,8 @@ export const loadFlags = {
   threshold: Flags.string({description: 'a check, e.g. "throughput>=20000", "p99<=250ms", "errors==0", "lost==0"; a breach exits 4 (repeatable)', helpGroup: 'CHECKS', multiple: true}),
   verify: Flags.boolean({allowNo: true, default: true, description: 'count the stored rows of the run and compare them with the acknowledgements (needs the own serve, or --clickhouse-url)', helpGroup: 'CHECKS'}),
   'verify-wait': Flags.string({default: '0s', description: 'keep counting up to this long until every acknowledged log is stored (for pipelines that store later)', helpGroup: 'CHECKS'}),
+  interval: Flags.string({default: '1s', description: 'width of one timeline interval (sent, acked, errors, latency, CPU, ClickHouse per interval)', helpGroup: 'OUTPUT'}),
+  report: Flags.string({description: 'write the HTML report (charts over time, verdict) to this file', helpGroup: 'OUTPUT'}),
 }
 
 export default class Run extends BaseCommand {
@@ -122,6 +125,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
 
     const {result} = outcome
     if (flags.events) emit(encodeEvent('result', {result}))
+    if (flags.report) await writeHtmlReport(flags.report, result)
     if (outcome.unreachable) {
       throw environmentError(outcome.unreachable, 'start the ingest endpoint (e.g. "logbench serve"), check --target, or leave --target out to use an embedded serve')
     }

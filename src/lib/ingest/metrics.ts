@@ -32,4 +32,23 @@ export class IngestMetrics {
   readonly bufferBytes = new Gauge({help: 'Bytes buffered (pending and being inserted)', name: 'logbench_ingest_buffer_bytes', registers: [this.registry]})
   readonly bufferFill = new Gauge({help: 'Buffer fill, 0..1 (the larger of rows and bytes)', name: 'logbench_ingest_buffer_fill_ratio', registers: [this.registry]})
   readonly storeUp = new Gauge({help: '1 when the store is reachable', name: 'logbench_ingest_store_up', registers: [this.registry]})
+  /** The process's own CPU and memory, so a load run can chart serve's resources. */
+  readonly cpuSeconds = new Gauge({
+    collect() {
+      const usage = process.cpuUsage()
+      this.set((usage.user + usage.system) / 1e6)
+    },
+    help: 'Total user and system CPU time spent in seconds',
+    name: 'process_cpu_seconds_total',
+    registers: [this.registry],
+  })
+
+  readonly residentBytes = new Gauge({
+    collect() {
+      this.set(process.memoryUsage.rss())
+    },
+    help: 'Resident memory size in bytes',
+    name: 'process_resident_memory_bytes',
+    registers: [this.registry],
+  })
 }

@@ -8,6 +8,7 @@ import type {AggregateResult, RunResult, WorkerReport} from './result.js'
 
 import {usageError} from '../errors.js'
 import {buildAggregate, workerReport} from './aggregate.js'
+import {coarsen} from './measure/timeline.js'
 
 export interface LoadedResult {
   file: string
@@ -109,4 +110,15 @@ export function mergeResults(loaded: readonly LoadedResult[]): MergePlan {
   }
 
   return {result, verifiable, verifyNote, warnings}
+}
+
+/** `merge --interval`: the merged timeline at a coarser interval, a multiple of the workers' (exact). */
+export function coarsenResult(result: AggregateResult, intervalMs: number): void {
+  const timeline = result.timeline
+  if (!timeline || intervalMs === timeline.intervalMs) return
+  if (intervalMs % timeline.intervalMs !== 0) {
+    throw usageError(`--interval ${intervalMs} ms is not a multiple of the merged timeline's ${timeline.intervalMs} ms`, `give a multiple of ${timeline.intervalMs} ms`)
+  }
+
+  result.timeline = coarsen(timeline, intervalMs)
 }

@@ -15,6 +15,7 @@ import {usageError} from '../errors.js'
 import {analyze, parseReportOptions} from '../analyze/index.js'
 import {openStore} from '../store/index.js'
 import {assess, buildAggregate} from './aggregate.js'
+import {type RunWatch, watchRun} from './measure/watch.js'
 import {applyChecks, type CheckVerdict} from './check.js'
 import {type LoadSettings, workerRunArgs} from './options.js'
 import {runParallel, splitExactly} from './parallel.js'
@@ -93,6 +94,18 @@ async function assertFreshRunId(endpoints: Endpoints, runId: string): Promise<vo
   }
 }
 
+/** Sample ClickHouse and our own serve while the load runs (see measure/watch.ts). */
+function watchEndpoints(endpoints: Endpoints, intervalMs: number): RunWatch {
+  const store = endpoints.stack?.store ?? endpoints.verifyStore
+  return watchRun({
+    intervalMs,
+    serveMetrics: endpoints.stack ? new URL('/metrics', endpoints.stack.server.url) : undefined,
+    store,
+    // logbench's own columns until the table profile names them.
+    storedColumns: store ? {ingestTime: 'created_at', runId: 'run_id'} : undefined,
+  })
+}
+
 async function closeEndpoints(endpoints: Endpoints): Promise<void> {
   if (endpoints.stack) await endpoints.stack.close()
   else await endpoints.verifyStore?.close()
@@ -151,6 +164,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
     // A worker among several shares its run id with the others: only a whole run checks it.
     if (options.worker.count === 1) await assertFreshRunId(endpoints, settings.runId)
     if (options.beforeSend && !(await options.beforeSend(endpoints.target))) return undefined
+    const watch = options.worker.count === 1 ? watchEndpoints(endpoints, settings.intervalMs) : undefined
     const result = await runWorker(
       {
         apps: settings.apps,
@@ -159,6 +173,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
         durationMs: settings.durationMs,
         errorRate: settings.errorRate,
         headers: settings.headers,
+        intervalMs: settings.intervalMs,
         logs: options.logs,
         maxInFlight: settings.maxInFlight,
         onProgress: options.onProgress,
@@ -175,6 +190,8 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
       },
       deps,
     )
+    await watch?.stop()
+    if (endpoints.stack) result.resources.sharedWithServe = true
     options.onSent?.(result)
     const unreachable =
       result.stopReason === 'unreachable'
@@ -183,6 +200,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
     const {analysis, verdict} = unreachable
       ? {analysis: undefined, verdict: {failed: true, reasons: [unreachable]}}
       : await finish(result, endpoints, options, {failedWorkers: 0, workers: options.worker.count})
+    await watch?.complete(result)
     return {analysis, result, stack: endpoints.description, unreachable, verdict, verificationNote: endpoints.verificationNote}
   } finally {
     await closeEndpoints(endpoints)
@@ -216,6 +234,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
   try {
     await assertFreshRunId(endpoints, settings.runId)
     options.onTarget?.(endpoints.target, endpoints.description)
+    const watch = watchEndpoints(endpoints, settings.intervalMs)
     const outcome = await runParallel({
       commonArgs: workerRunArgs(settings, endpoints.target),
       graceMs: options.graceMs,
@@ -228,6 +247,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
       spawn: options.spawn,
       workers,
     })
+    await watch.stop()
     const result = buildAggregate('parallel', settings.runId, outcome.workers, {interrupted: outcome.interrupted})
     const failedWorkers = result.workersFailed
     const unreachableWorkers = outcome.workers.filter((w) => w.result?.stopReason === 'unreachable')
@@ -235,6 +255,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
       unreachableWorkers.length === workers ? `no worker could reach ${endpoints.target.href} (${Object.values(unreachableWorkers[0].result!.errors.samples)[0] ?? 'refused'})` : undefined
     if (unreachable) return {result, stack: endpoints.description, unreachable, verdict: {failed: true, reasons: [unreachable]}}
     const {analysis, verdict} = await finish(result, endpoints, options, {failedWorkers, workers})
+    await watch.complete(result)
     // Verification can change the verdict of the run.
     result.assessment = assess(result)
     return {analysis, result, stack: endpoints.description, verdict, verificationNote: endpoints.verificationNote}

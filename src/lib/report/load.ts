@@ -8,6 +8,7 @@ import type {AnalysisResult} from '../analyze/index.js'
 
 import {renderAnalysis} from '../analyze/render.js'
 import {bad, bytes, dim, fields, good, heading, int, msText, percent, seconds, table} from './format.js'
+import {renderBottleneck, renderOverTime} from './timeline.js'
 
 type Config = Omit<RunConfig, 'worker'> & {workers?: number; logsPerWorker?: number}
 
@@ -102,7 +103,12 @@ export interface ReportExtras {
 
 /** What run and parallel reports both end with: errors, verification, thresholds, the analysis. */
 function checkSections(result: Measurements, extras: ReportExtras): string[] {
-  const sections = ['', heading('Errors'), errorsBlock(result), '', heading('Verification'), renderVerification(result, extras.verificationNote)]
+  const sections: string[] = []
+  const overTime = renderOverTime(result)
+  if (overTime) sections.push('', heading('Over Time'), overTime)
+  const verdict = renderBottleneck(result)
+  if (verdict) sections.push('', heading('What Limited the Result'), verdict)
+  sections.push('', heading('Errors'), errorsBlock(result), '', heading('Verification'), renderVerification(result, extras.verificationNote))
   const thresholds = renderThresholds(result)
   if (thresholds) sections.push('', heading('Thresholds'), thresholds)
   if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))

@@ -1,0 +1,40 @@
+/**
+ * The terminal's view of a run over time: throughput and p99 per interval as
+ * compact column charts within 80 columns (the chart code of analyze), then
+ * the verdict and ClickHouse's warnings.
+ */
+import type {Measurements} from '../load/result.js'
+
+import {renderColumnChart} from '../format/chart.js'
+import {bad, dim} from './format.js'
+
+export function renderOverTime(m: Measurements, width = 80): string | undefined {
+  const timeline = m.timeline
+  if (!timeline || timeline.intervals.length < 2) return undefined
+  const stepMs = timeline.intervalMs
+  const throughput = timeline.intervals.map((i) => ({at: i.at, value: (i.acked * 1000) / stepMs}))
+  const p99 = timeline.intervals.map((i) => ({at: i.at, value: i.latency.p99Ms}))
+  return [
+    '  acknowledged logs/s',
+    indent(renderColumnChart(throughput, {height: 5, stepMs, width: width - 2})),
+    '  p99 latency (ms) of the batches acknowledged in each interval',
+    indent(renderColumnChart(p99, {height: 4, stepMs, width: width - 2})),
+  ].join('\n')
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')
+
+export function renderBottleneck(m: Measurements): string | undefined {
+  const lines: string[] = []
+  if (m.bottleneck) {
+    lines.push(`  ${m.bottleneck.summary}`)
+    for (const item of m.bottleneck.evidence) lines.push(`  ${dim(`- ${item}`)}`)
+  }
+
+  for (const warning of m.clickhouse?.warnings ?? []) lines.push(`  ${bad('warning')}: ${warning}`)
+  return lines.length > 0 ? lines.join('\n') : undefined
+}
