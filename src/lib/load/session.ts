@@ -165,6 +165,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
     if (options.worker.count === 1) await assertFreshRunId(endpoints, settings.runId)
     if (options.beforeSend && !(await options.beforeSend(endpoints.target))) return undefined
     const watch = options.worker.count === 1 ? watchEndpoints(endpoints, settings.intervalMs) : undefined
+    await watch?.ready
     const result = await runWorker(
       {
         apps: settings.apps,
@@ -235,6 +236,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
     await assertFreshRunId(endpoints, settings.runId)
     options.onTarget?.(endpoints.target, endpoints.description)
     const watch = watchEndpoints(endpoints, settings.intervalMs)
+    await watch.ready
     const outcome = await runParallel({
       commonArgs: workerRunArgs(settings, endpoints.target),
       graceMs: options.graceMs,

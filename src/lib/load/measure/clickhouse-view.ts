@@ -150,6 +150,8 @@ export function partsWarnings(samples: readonly ClickHouseSample[], limits: Part
 }
 
 export interface ViewSampler {
+  /** Resolves once the counters before the run are read. */
+  ready: Promise<void>
   /** Stop sampling; the view so far (without the stored rate). */
   stop(): Promise<ClickHouseView>
 }
@@ -218,6 +220,7 @@ export function sampleClickHouse(store: Store, options: {intervalMs: number; dat
   pending = take(0)
   schedule()
   return {
+    ready: pending,
     async stop() {
       stopped = true
       if (timer) clearTimeout(timer)

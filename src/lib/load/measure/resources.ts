@@ -3,6 +3,8 @@
  * interval boundary into its timeline; and of a serve, read from its
  * Prometheus `/metrics` (process_cpu_seconds_total, process_resident_memory_bytes).
  */
+import {performance} from 'node:perf_hooks'
+
 import type {Clock} from '../clock.js'
 
 import {systemClock} from '../clock.js'
@@ -10,11 +12,14 @@ import {systemClock} from '../clock.js'
 export interface ProcessProbe {
   /** CPU time used so far (user + system), ms. */
   cpuMs(): number
+  /** Time the event loop has been busy so far, ms. */
+  busyMs(): number
   /** Resident set size now, bytes. */
   rssBytes(): number
 }
 
 export const ownProcess: ProcessProbe = {
+  busyMs: () => performance.eventLoopUtilization().active,
   cpuMs() {
     const usage = process.cpuUsage()
     return (usage.user + usage.system) / 1000
@@ -24,7 +29,7 @@ export const ownProcess: ProcessProbe = {
 
 export interface ResourceSink {
   readonly intervalMs: number
-  resources(wall: number, cpuMs: number, rssBytes: number): void
+  resources(wall: number, cpuMs: number, rssBytes: number, busyMs?: number): void
 }
 
 /**
@@ -37,12 +42,15 @@ export function sampleProcess(sink: ResourceSink, options: {probe?: ProcessProbe
   const clock = options.clock ?? systemClock
   const {intervalMs} = sink
   let lastCpu = probe.cpuMs()
+  let lastBusy = probe.busyMs()
   let timer: NodeJS.Timeout | undefined
   let stopped = false
   const take = (wall: number) => {
     const cpu = probe.cpuMs()
-    sink.resources(wall, Math.max(0, cpu - lastCpu), probe.rssBytes())
+    const busy = probe.busyMs()
+    sink.resources(wall, Math.max(0, cpu - lastCpu), probe.rssBytes(), Math.max(0, busy - lastBusy))
     lastCpu = cpu
+    lastBusy = busy
   }
 
   const schedule = () => {

@@ -46,6 +46,8 @@ export interface Interval {
   histogram: string
   /** CPU time of the process(es) in the interval, ms. */
   cpuMs: number
+  /** Time the event loop(s) were busy in the interval, ms. */
+  busyMs: number
   /** Resident set size at the end of the interval (the largest, once coarsened; summed over processes), bytes. */
   rssBytes: number
 }
@@ -64,10 +66,11 @@ interface Bucket {
   errors: ClassCounter
   histogram: Histogram | undefined
   cpuMs: number
+  busyMs: number
   rssBytes: number
 }
 
-const emptyBucket = (): Bucket => ({acked: 0, bytes: 0, cpuMs: 0, errors: new ClassCounter(), failed: 0, histogram: undefined, retries: new ClassCounter(), rssBytes: 0, sent: 0})
+const emptyBucket = (): Bucket => ({acked: 0, busyMs: 0, bytes: 0, cpuMs: 0, errors: new ClassCounter(), failed: 0, histogram: undefined, retries: new ClassCounter(), rssBytes: 0, sent: 0})
 
 const EMPTY_LATENCY: IntervalLatency = {count: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0}
 
@@ -132,9 +135,10 @@ export class TimelineRecorder implements IntervalHooks {
   }
 
   /** CPU used and RSS reached by the process in the interval holding `wall`. */
-  resources(wall: number, cpuMs: number, rssBytes: number): void {
+  resources(wall: number, cpuMs: number, rssBytes: number, busyMs = 0): void {
     const bucket = this.bucket(wall)
     bucket.cpuMs += cpuMs
+    bucket.busyMs += busyMs
     bucket.rssBytes = Math.max(bucket.rssBytes, rssBytes)
   }
 
@@ -178,6 +182,7 @@ function addBucket(target: Bucket, source: Bucket): Bucket {
   target.failed += source.failed
   target.bytes += source.bytes
   target.cpuMs += source.cpuMs
+  target.busyMs += source.busyMs
   target.rssBytes = Math.max(target.rssBytes, source.rssBytes)
   for (const [cls, n] of Object.entries(source.retries.toJSON())) target.retries.add(cls, n)
   for (const [cls, n] of Object.entries(source.errors.toJSON())) target.errors.add(cls, n)
@@ -190,7 +195,7 @@ function addBucket(target: Bucket, source: Bucket): Bucket {
 }
 
 export function emptyInterval(at: number): Interval {
-  return {acked: 0, at, bytes: 0, cpuMs: 0, errors: {}, failed: 0, histogram: '', latency: {...EMPTY_LATENCY}, retries: {}, rssBytes: 0, sent: 0}
+  return {acked: 0, at, busyMs: 0, bytes: 0, cpuMs: 0, errors: {}, failed: 0, histogram: '', latency: {...EMPTY_LATENCY}, retries: {}, rssBytes: 0, sent: 0}
 }
 
 function toInterval(at: number, bucket: Bucket): Interval {
@@ -198,6 +203,7 @@ function toInterval(at: number, bucket: Bucket): Interval {
   return {
     acked: bucket.acked,
     at,
+    busyMs: round3(bucket.busyMs),
     bytes: bucket.bytes,
     cpuMs: round3(bucket.cpuMs),
     errors: bucket.errors.toJSON(),
@@ -229,6 +235,7 @@ function combine(at: number, parts: readonly Interval[], rss: 'max' | 'sum'): In
   return {
     acked: sum('acked'),
     at,
+    busyMs: round3(parts.reduce((total, p) => total + (p.busyMs ?? 0), 0)),
     bytes: sum('bytes'),
     cpuMs: round3(parts.reduce((total, p) => total + p.cpuMs, 0)),
     errors: ClassCounter.sum(parts.map((p) => p.errors)),

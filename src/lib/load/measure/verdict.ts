@@ -24,6 +24,8 @@ export interface GeneratorFigures {
   cpuMs: number
   /** Time the event loop was busy, ms (absent in older results). */
   busyMs?: number
+  /** The worker's own timeline: its busy share is read in the steady part of the run. */
+  timeline?: Timeline
 }
 
 export interface VerdictInput {
@@ -84,10 +86,24 @@ export function stalls(timeline: Timeline | undefined): {at: number; ms: number}
   return found
 }
 
+/**
+ * A worker's busy share: the median over the intervals of the steady part of the run (start-up and
+ * the last, partial interval left out) when its timeline has them; over the whole run otherwise.
+ */
+function busyShare(worker: GeneratorFigures): number {
+  const steady = activeIntervals(worker.timeline).filter((i) => i.busyMs !== undefined)
+  if (worker.timeline && steady.length >= 3) {
+    const shares = steady.map((i) => Math.min(1, i.busyMs / worker.timeline!.intervalMs)).sort((a, b) => a - b)
+    return shares[Math.floor(shares.length / 2)]
+  }
+
+  return Math.min(1, (worker.busyMs ?? worker.cpuMs) / worker.durationMs)
+}
+
 function generatorShare(workers: readonly GeneratorFigures[]): {busy: number; cpu: number} | undefined {
   const measured = workers.filter((w) => w.durationMs > 0)
   if (measured.length === 0) return undefined
-  const busy = measured.reduce((sum, w) => sum + Math.min(1, (w.busyMs ?? w.cpuMs) / w.durationMs), 0) / measured.length
+  const busy = measured.reduce((sum, w) => sum + busyShare(w), 0) / measured.length
   const cpu = measured.reduce((sum, w) => sum + w.cpuMs / w.durationMs, 0) / measured.length
   return {busy, cpu}
 }
@@ -128,7 +144,7 @@ export function bottleneck(input: VerdictInput): Bottleneck {
   const intervals = activeIntervals(input.timeline)
   if (share) {
     const who = input.workers.length > 1 ? `the ${input.workers.length} generators` : 'the generator'
-    evidence.push(`${who} kept ${input.workers.length > 1 ? 'their' : 'its'} event loop busy ${pct(share.busy)} of the time, using ${pct(share.cpu)} of a CPU core${input.workers.length > 1 ? ' each on average' : ''}`)
+    evidence.push(`${who} kept ${input.workers.length > 1 ? 'their' : 'its'} event loop busy ${pct(share.busy)} of the time (median interval), using ${pct(share.cpu)} of a CPU core${input.workers.length > 1 ? ' each on average' : ''} over the run`)
   }
 
   const serve = input.serveResources ?? []
@@ -224,6 +240,6 @@ export function verdictOf(result: AggregateResult | RunResult): Bottleneck {
     serveResources: result.serveResources,
     sharedProcess: result.kind === 'run' && result.resources.sharedWithServe === true,
     timeline: result.timeline,
-    workers: runs.map((r) => ({busyMs: r.resources.busyMs, cpuMs: r.resources.cpuUserMs + r.resources.cpuSystemMs, durationMs: r.durationMs})),
+    workers: runs.map((r) => ({busyMs: r.resources.busyMs, cpuMs: r.resources.cpuUserMs + r.resources.cpuSystemMs, durationMs: r.durationMs, timeline: r.timeline})),
   })
 }

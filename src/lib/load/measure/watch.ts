@@ -12,6 +12,8 @@ import {type ResourceSample, sampleMetricsEndpoint} from './resources.js'
 import {verdictOf} from './verdict.js'
 
 export interface RunWatch {
+  /** Resolves once ClickHouse's counters before the run are read. */
+  ready: Promise<void>
   /** Stop sampling (when sending is over). */
   stop(): Promise<void>
   /** Put the view, serve's resources, the stored rate and the verdict into the result (the store must still be open). */
@@ -30,6 +32,7 @@ export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs
       ;[clickhouse, serveResources] = await Promise.all([view?.stop(), serve?.stop()])
     })())
   return {
+    ready: view?.ready ?? Promise.resolve(),
     async complete(result) {
       await stop()
       if (clickhouse && store && options.storedColumns && result.logs.acked > 0) {
