@@ -1,0 +1,123 @@
+import {expect} from 'chai'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import type {ClickHouseSample, ClickHouseView} from '../../../../src/lib/load/measure/clickhouse-view.js'
+
+import {emptyInterval, type Interval, type Timeline} from '../../../../src/lib/load/measure/timeline.js'
+import {bottleneck, stalls, type VerdictInput} from '../../../../src/lib/load/measure/verdict.js'
+import {runCli} from '../../../helpers.js'
+import {startSink} from '../sink.js'
+
+const T0 = Date.parse('2025-01-01T00:00:00Z')
+
+function timeline(n: number, each: (i: number) => Partial<Interval>): Timeline {
+  return {intervalMs: 1000, intervals: Array.from({length: n}, (_, i) => ({...emptyInterval(T0 + i * 1000), acked: 1000, sent: 1000, ...each(i)}))}
+}
+
+const latency = (p99Ms: number) => ({latency: {count: 10, maxMs: p99Ms, p50Ms: p99Ms / 2, p90Ms: p99Ms, p99Ms}})
+
+function input(overrides: Partial<VerdictInput>): VerdictInput {
+  return {
+    acked: 10_000,
+    concurrency: 4,
+    errors: 0,
+    model: 'closed',
+    p50Ms: 20,
+    p99Ms: 50,
+    rate: null,
+    retriesByClass: {},
+    timeline: timeline(10, () => latency(50)),
+    workers: [{busyMs: 300, cpuMs: 300, durationMs: 10_000}],
+    ...overrides,
+  }
+}
+
+function view(parts: number[], delay: number): ClickHouseView {
+  const samples: ClickHouseSample[] = parts.map((p, i) => ({activeParts: p, at: T0 + i * 1000, delayedInserts: 0, insertedRows: 1000, maxPartsPerPartition: p, memoryBytes: 1e8, merges: 1, queryCpuMs: 10, rejectedInserts: 0}))
+  return {errors: [], intervalMs: 1000, limits: {partsToDelayInsert: delay, partsToThrowInsert: 300, source: 'table'}, samples, stored: null, table: 'db.logs', warnings: []}
+}
+
+describe('load/measure/verdict', () => {
+  it('generators busy ≥ 90%: the figure understates the target', () => {
+    const verdict = bottleneck(input({workers: [{busyMs: 9700, cpuMs: 9500, durationMs: 10_000}, {busyMs: 9300, cpuMs: 9000, durationMs: 10_000}]}))
+    expect(verdict.kind).to.equal('generator')
+    expect(verdict.summary).to.include('understates')
+    expect(verdict.evidence.join(' ')).to.include('95%')
+  })
+
+  it('the generator sharing its process with serve says so', () => {
+    expect(bottleneck(input({sharedProcess: true, workers: [{busyMs: 9900, cpuMs: 15_000, durationMs: 10_000}]})).kind).to.equal('shared-process')
+  })
+
+  it('slower answers while parts climbed: the parts verdict, naming both', () => {
+    const verdict = bottleneck(input({clickhouse: view([2, 3, 4, 6, 8, 10, 12, 14, 15, 16], 20), timeline: timeline(12, (i) => latency(20 + i * 20))}))
+    expect(verdict.kind).to.equal('target-parts')
+    expect(verdict.summary).to.match(/parts per partition 2 → 16/)
+  })
+
+  it('retries bunched at 503: the backpressure verdict', () => {
+    const verdict = bottleneck(input({retriesByClass: {http_503: 60}, timeline: timeline(20, (i) => ({...latency(50), retries: i === 7 ? {http_503: 50} : i === 12 ? {http_503: 10} : {}}))}))
+    expect(verdict.kind).to.equal('target-backpressure')
+    expect(verdict.evidence.at(-1)).to.match(/60 retries at 503/)
+  })
+
+  it('an open-model run that kept its rate: nothing saturated; one that did not: the target', () => {
+    expect(bottleneck(input({model: 'open', rate: {achievedLogsPerSecond: 9950, targetLogsPerSecond: 10_000}})).kind).to.equal('none')
+    const behind = bottleneck(input({model: 'open', rate: {achievedLogsPerSecond: 6000, targetLogsPerSecond: 10_000}}))
+    expect(behind.kind).to.equal('target')
+    expect(behind.summary).to.include('6,000 of 10,000')
+  })
+
+  it('finds stalls: consecutive intervals without acknowledgements between two that had some', () => {
+    const found = stalls(timeline(10, (i) => (i === 4 || i === 5 ? {acked: 0} : {})))
+    expect(found).to.deep.equal([{at: T0 + 4000, ms: 2000}])
+  })
+
+  describe('from real runs (the built CLI)', function () {
+    this.timeout(120_000)
+
+    it('a worker CPU-bound against a discarding sink: the generator verdict', async () => {
+      // The cheapest possible target: drain the body, answer 202. On 2 cores one worker and this sink
+      // each get a core, so the worker's own cost is the limit.
+      const server = http.createServer((req, res) => {
+        req.on('data', () => {})
+        req.on('end', () => {
+          res.writeHead(202)
+          res.end()
+        })
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const {port} = server.address() as AddressInfo
+      try {
+        const run = await runCli(['parallel', '--workers', '1', '--target', `http://127.0.0.1:${port}/`, '--no-verify', '--duration', '3s', '--concurrency', '32', '--batch-size', '1000', '--json'])
+        expect(run.code, run.stderr).to.equal(0)
+        const json = JSON.parse(run.stdout)
+        expect(json.bottleneck.kind, JSON.stringify(json.bottleneck)).to.equal('generator')
+        expect(json.bottleneck.summary).to.include('understates')
+        for (const w of json.workers) expect(w.result.resources.busyMs / w.result.durationMs).to.be.at.least(0.9)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    })
+
+    it('a slow target: a target-side verdict', async () => {
+      const sink = await startSink({
+        async answer(_request, logs) {
+          await new Promise((resolve) => setTimeout(resolve, 150))
+          return {body: JSON.stringify({accepted: logs}), status: 202}
+        },
+      })
+      try {
+        const run = await runCli(['parallel', '--workers', '2', '--target', sink.url, '--no-verify', '--duration', '2s', '--concurrency', '2', '--batch-size', '200', '--json'])
+        expect(run.code, run.stderr).to.equal(0)
+        const json = JSON.parse(run.stdout)
+        expect(json.bottleneck.kind, JSON.stringify(json.bottleneck)).to.equal('target')
+        expect(json.bottleneck.summary).to.include('(p50)')
+      } finally {
+        await sink.stop()
+      }
+    })
+  })
+})
