@@ -372,7 +372,8 @@ export class ProfileSql {
     if (b.source === 'column') {
       if (kind === 'time') return column
       if (kind === 'number') return isIntType(b.type) ? (unwrap(b.type) === 'UInt64' ? column : `toUInt64(${column})`) : `toUInt64OrZero(${column})`
-      const plain = unwrap(b.type) === 'String' && !/Nullable/.test(b.type)
+      // Plain String and Enum columns compare with string values as they are (a sort key on them stays usable).
+      const plain = (unwrap(b.type) === 'String' || /^Enum/.test(unwrap(b.type))) && !/Nullable/.test(b.type)
       const text = plain ? column : `toString(${column})`
       return role === 'level' && !/Enum/.test(b.type) ? `lower(${text})` : text
     }
