@@ -51,7 +51,7 @@ export function storeSummary(store: Store): StoreSummary {
 }
 
 /** The roles each report needs: every inner list must have one of its roles mapped. */
-const NEEDS: Record<ReportName, Role[][]> = {
+export const REPORT_NEEDS: Record<ReportName, Role[][]> = {
   apps: [['app']],
   lag: [['event_time'], ['ingest_time']],
   levels: [['level']],
@@ -64,7 +64,7 @@ const NEEDS: Record<ReportName, Role[][]> = {
 
 /** Why a report cannot run on this table, or undefined when it can. */
 export function unmetNeed(profile: ProfileSql, name: ReportName): SkippedReport | undefined {
-  for (const roles of NEEDS[name]) {
+  for (const roles of REPORT_NEEDS[name]) {
     if (roles.some((role) => profile.has(role))) continue
     return {flag: `--column ${roles[0]}=COLUMN`, reason: missingRole(profile.profile, roles[0], `the ${name} report`), report: name}
   }
