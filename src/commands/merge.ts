@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {assess} from '../lib/load/aggregate.js'
 import {applyChecks} from '../lib/load/check.js'
 import {coarsenResult, loadResults, mergeResults} from '../lib/load/merge.js'
@@ -11,8 +11,16 @@ import {verdictOf} from '../lib/load/measure/verdict.js'
 import {parseIntervalFlag} from '../lib/load/options.js'
 import {writeHtmlReport} from '../lib/report/html/file.js'
 import {renderAggregate} from '../lib/report/load.js'
-import {openStore} from '../lib/store/index.js'
+import {parseColumnFlags} from '../lib/store/index.js'
+import {planVerification} from '../lib/load/verifier.js'
 import {parseDuration} from '../lib/units.js'
+
+/** The target every worker sent to, when they all sent to one origin (a serve that can verify for them). */
+function commonTarget(result: AggregateResult): URL | undefined {
+  const origins = new Set(result.workers.flatMap((w) => (w.result && URL.canParse(w.result.config.target) ? [new URL(w.result.config.target).origin] : [])))
+  const [origin] = origins
+  return origins.size === 1 ? new URL(origin) : undefined
+}
 
 export default class Merge extends BaseCommand {
   static summary = 'Merge the results of workers that ran on several hosts into one aggregate report.'
@@ -34,6 +42,7 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     interval: Flags.string({description: 'coarsen the merged timeline to this interval (a multiple of the workers\' intervals)'}),
     report: Flags.string({description: 'write the HTML report (charts over time, verdict) to this file'}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   async run(): Promise<AggregateResult> {
@@ -44,24 +53,38 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     const plan = mergeResults(await loadResults(argv as string[]))
     for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`)
     const {result} = plan
-    const storeOptions = this.storeOptions(flags)
+    const {signal} = this.abortController
     let note = plan.verifyNote
-    const canVerify = flags.verify && plan.verifiable && storeOptions.clickhouseUrl
     if (!note && !flags.verify) note = 'not verified (--no-verify)'
-    if (!note && !storeOptions.clickhouseUrl) note = 'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) to count the stored rows of the run'
-    const store = canVerify ? await openStore(storeOptions) : undefined
+    const verification =
+      flags.verify && plan.verifiable
+        ? await planVerification({
+            columns: parseColumnFlags(flags.column),
+            headers: this.env.token ? {authorization: `Bearer ${this.env.token}`} : {},
+            signal,
+            storeOptions: this.storeOptions(flags),
+            target: commonTarget(result),
+            warn: (line) => process.stderr.write(`warning: ${line}\n`),
+          })
+        : undefined
+    note ??= verification?.note
     let verdict
     try {
+      const counter = verification?.counter
       verdict = await applyChecks(result, {
         batchSize: plan.verifiable?.batchSize ?? 0,
         failedWorkers: result.workersFailed,
         thresholds,
-        verify: store ? (input) => verifyRun(store, input, {signal: this.abortController.signal, waitMs}) : undefined,
+        unverifiable: verification?.unverifiable ? verification.note : undefined,
+        verify: counter ? (input) => verifyRun(counter, {...input, lastAckAtMs: Date.parse(result.endedAt)}, {signal, waitMs}) : undefined,
         workers: plan.verifiable?.workers ?? 1,
       })
     } finally {
-      await store?.close()
+      await verification?.close()
     }
+
+    if (verdict.unverified) note = verdict.unverified
+    if (note && !result.verification) result.verificationNote = note
 
     result.assessment = assess(result)
     if (flags.interval !== undefined) coarsenResult(result, parseIntervalFlag(flags.interval))
@@ -72,7 +95,7 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
       for (const reason of verdict.reasons) process.stderr.write(`check failed: ${reason}\n`)
     }
 
-    if (verdict.failed) this.failChecks()
+    this.endChecks(verdict)
     return result
   }
 }

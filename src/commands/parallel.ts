@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
 import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
@@ -12,6 +12,7 @@ import {int, seconds} from '../lib/report/format.js'
 import {writeHtmlReport} from '../lib/report/html/file.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
+import {parseColumnFlags} from '../lib/store/index.js'
 import {loadFlags} from './run.js'
 
 export default class Parallel extends BaseCommand {
@@ -36,6 +37,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     ...loadFlags,
     rate: Flags.integer({description: 'open model: logs per second in total, split exactly over the workers (latency from the intended send time)', min: 1}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   async run(): Promise<AggregateResult & {analysis?: AnalysisResult}> {
@@ -50,6 +52,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     try {
       outcome = await parallelSession({
         analyze: true,
+        columns: parseColumnFlags(flags.column),
         log: (line) => process.stderr.write(`serve: ${line}\n`),
         logsPerWorker,
         onEvent(worker, event) {
@@ -70,6 +73,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
         spawn: nodeSpawner({binPath, nodeFlags: workerNodeFlags(settings.rate === undefined ? settings.concurrency : settings.maxInFlight)}),
         storeOptions: this.storeOptions(flags),
         totalLogs: flags.logs,
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
         workers: flags.workers,
       })
     } finally {
@@ -88,7 +92,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     }
 
     if (result.interrupted) this.markInterrupted()
-    else if (outcome.verdict.failed) this.failChecks()
+    else this.endChecks(outcome.verdict)
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 }

@@ -20,7 +20,7 @@ export interface RunWatch {
   complete(result: RunResult | AggregateResult): Promise<void>
 }
 
-export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs: number; storedColumns?: StoredRateColumns}): RunWatch {
+export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs: number; storedColumns?: () => Promise<StoredRateColumns | undefined>}): RunWatch {
   const {intervalMs, store} = options
   const view: ViewSampler | undefined = store ? sampleClickHouse(store, {intervalMs}) : undefined
   const serve = options.serveMetrics ? sampleMetricsEndpoint(options.serveMetrics, intervalMs) : undefined
@@ -37,7 +37,9 @@ export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs
       await stop()
       if (clickhouse && store && options.storedColumns && result.logs.acked > 0) {
         try {
-          clickhouse.stored = await storedPerInterval(store, result.runId, options.storedColumns, intervalMs)
+          const columns = await options.storedColumns()
+          if (columns) clickhouse.stored = await storedPerInterval(store, result.runId, columns, intervalMs)
+          else clickhouse.errors.push("no stored rate: the table's profile has no ingest time or run id")
         } catch (error) {
           clickhouse.errors.push(`reading the stored rate failed: ${(error as Error).message}`)
         }
