@@ -23,7 +23,7 @@ h3 { font-size: 1em; margin: 1em 0 0.3em; }
 .chart .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 4 4; }
 .chart .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
 .chart circle.series { stroke: none; }
-.chart text { font-size: 13px; fill: #444; font-family: inherit; }
+.chart text { font-size: 15px; fill: #444; font-family: inherit; }
 .legend { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 0.9em; }
 .legend .swatch { display: inline-block; width: 18px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
 .legend .swatch.dashed { border-top-style: dashed; }

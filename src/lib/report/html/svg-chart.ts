@@ -48,7 +48,7 @@ export function niceCeiling(value: number): number {
 
 export function compactNumber(value: number): string {
   const abs = Math.abs(value)
-  const trim = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(n < 10 ? 1 : 0).replace(/\.0$/, ''))
+  const trim = (n: number) => (Number.isInteger(n) ? String(n) : Number(n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)).toString())
   if (abs >= 1e9) return `${trim(value / 1e9)}G`
   if (abs >= 1e6) return `${trim(value / 1e6)}M`
   if (abs >= 1e3) return `${trim(value / 1e3)}k`

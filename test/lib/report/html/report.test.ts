@@ -1,0 +1,35 @@
+import {expect} from 'chai'
+
+import {buildAggregate, workerReport} from '../../../../src/lib/load/aggregate.js'
+import {verdictOf} from '../../../../src/lib/load/measure/verdict.js'
+import {parseResultDocument} from '../../../../src/lib/report/html/file.js'
+import {renderHtmlReport} from '../../../../src/lib/report/html/report.js'
+import {lineChart, niceCeiling} from '../../../../src/lib/report/html/svg-chart.js'
+import {workerResult} from '../../load/results.js'
+
+describe('report/html', () => {
+  it('draws one path a series, a legend entry for each, and escapes every name', () => {
+    const svg = lineChart({id: 'x', series: [{name: 'a<b>', points: [[0, 1], [1, 2], [2, null], [3, 4]]}, {name: 'c', points: [[0, 0], [3, 0]]}], title: 'T & U', unit: 'logs/s'})
+    expect(svg).to.include('data-series="a&lt;b&gt;"').and.include('T &amp; U (logs/s)')
+    // The gap (null) lifts the pen.
+    const d = /data-series="a&lt;b&gt;" d="([^"]+)"/.exec(svg)![1]
+    expect(d.match(/M/g)).to.have.length(2)
+    expect(svg.match(/<li data-series/g)).to.have.length(2)
+    expect(lineChart({id: 'e', series: [], title: 'E', unit: ''})).to.include('No data')
+    expect([0.3, 7, 12, 99, 101, 4100].map((v) => niceCeiling(v))).to.deep.equal([0.5, 10, 20, 100, 200, 5000])
+  })
+
+  it('renders an aggregate deterministically, self-contained, with the charts, the workers and the verdict', async () => {
+    const workers = await Promise.all([0, 1].map((index) => workerResult({count: 2, index, latencyMs: 40, logs: 3000})))
+    const aggregate = buildAggregate('parallel', 'run-agg', workers.map((r, i) => workerReport(i, r, {status: 'ok'})), {interrupted: false})
+    aggregate.bottleneck = verdictOf(aggregate)
+    const html = renderHtmlReport(aggregate)
+    expect(renderHtmlReport(JSON.parse(JSON.stringify(aggregate)))).to.equal(html)
+    expect(html).not.to.match(/<script|<link |src="|href="|url\(|@import/)
+    for (const id of ['throughput', 'latency', 'errors', 'workers', 'cpu', 'rss']) expect(html).to.include(`data-chart="${id}"`)
+    expect(html).to.include('data-chart="clickhouse"').and.include('Not sampled')
+    expect(html).to.include('data-series="worker 1"').and.include('data-series="worker 2"')
+    expect(html).to.include(`data-verdict="${aggregate.bottleneck.kind}"`)
+    expect(parseResultDocument('x.json', JSON.stringify(aggregate)).kind).to.equal('parallel')
+  })
+})
