@@ -36,7 +36,6 @@ describe('load/measure/clickhouse-view', () => {
       after(async () => {
         await store?.command(`DROP DATABASE IF EXISTS \`${store.info.database}\``).catch(() => {})
         await store?.close()
-        backend.cleanup()
       })
 
       it('samples rows inserted, parts, merges and memory in one query an interval, and reads the stored rate', async () => {
@@ -94,8 +93,9 @@ describe('load/measure/clickhouse-view', () => {
       expect(view.table).to.equal(`${database}.${admin.info.table}`)
       expect(view.limits).to.deep.equal({partsToDelayInsert: 8, partsToThrowInsert: 1000, source: 'table'})
       const parts = view.samples.map((s: {maxPartsPerPartition: number}) => s.maxPartsPerPartition)
+      // From an empty table to past half of the limit.
+      expect(parts.length).to.be.at.least(3)
       expect(Math.max(...parts), JSON.stringify(parts)).to.be.above(4)
-      expect(Math.max(...parts)).to.be.above(parts[0])
       expect(view.warnings.join('\n')).to.match(/parts_to_delay_insert = 8 \(table setting\)/)
       expect(view.stored.intervals.reduce((sum: number, s: {rows: number}) => sum + s.rows, 0)).to.equal(json.logs.acked)
       const html = readFileSync(report, 'utf8')
