@@ -93,6 +93,10 @@ function charts(result: Result): string {
     if (problems.length === 0) problems.push({name: 'failed batches', points: timeline.intervals.map((i) => [x(i.at), 0])})
   }
 
+  // ClickHouse's side of the same trouble: INSERTs it delayed or refused for too many parts.
+  if (view?.samples.some((s) => s.delayedInserts > 0)) problems.push({name: 'ClickHouse: INSERTs delayed', points: view.samples.map((s) => [x(s.at), s.delayedInserts])})
+  if (view?.samples.some((s) => s.rejectedInserts > 0)) problems.push({name: 'ClickHouse: INSERTs refused', points: view.samples.map((s) => [x(s.at), s.rejectedInserts])})
+
   out.push(lineChart({id: 'errors', note: `counts ${per}`, series: problems, title: 'Errors and retries over time', unit: 'per interval'}))
   // One line per worker.
   const runs = runsOf(result)
