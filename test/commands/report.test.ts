@@ -134,6 +134,12 @@ describe('logbench report', () => {
     expect(readFileSync(html, 'utf8')).to.include('data-chart="workers"')
   })
 
+  it('refuses an --interval out of range (exit 2)', async () => {
+    const result = await runCli(['run', '--target', sink.url, '--interval', '10ms', '--logs', '100'])
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.include('--interval 10ms is out of range')
+  })
+
   it('refuses a file that is not a result (exit 2)', async () => {
     const bad = path.join(dir, 'bad.json')
     writeFileSync(bad, '{"hello": 1}')
