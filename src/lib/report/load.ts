@@ -54,7 +54,8 @@ export function renderVerification(m: Pick<Measurements, 'verification' | 'verif
     return `  ${text.startsWith('not verified') && m.verificationNote ? text.replace(/^not verified/, bad('NOT VERIFIED')) : dim(text)}`
   }
 
-  const status = v.ok ? good('every acknowledged log is stored') : bad(`${int(v.missing)} acknowledged logs are MISSING`)
+  const problems = [v.missing > 0 ? `${int(v.missing)} acknowledged logs are MISSING` : '', v.duplicated > 0 ? `${int(v.duplicated)} rows are DUPLICATES` : ''].filter(Boolean)
+  const status = problems.length === 0 ? good('every acknowledged log is stored, once') : bad(problems.join('; '))
   const lines = [
     fields([
       ['acknowledged', int(v.acked)],

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {openStoreCounter, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
+import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
 import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../src/lib/store/index.js'
 import {backends, storeOrSkip} from '../../helpers.js'
 
@@ -132,3 +132,13 @@ for (const backend of backends) {
     })
   })
 }
+
+describe('load/verify: the verification request serve answers', () => {
+  it('takes a well-formed input and refuses anything else', () => {
+    const input = {acked: 10, batchSize: 5, failedKeys: [1], failedKeysComplete: true, runId: 'run-1', sentBatches: [2], workers: 1}
+    expect(parseVerifyInput(input)).to.deep.equal(input)
+    for (const bad of [null, 'x', {...input, runId: "x' OR 1"}, {...input, acked: -1}, {...input, workers: 0}, {...input, failedKeys: ['1']}, {...input, sentBatches: [1.5]}]) {
+      expect(() => parseVerifyInput(bad), JSON.stringify(bad)).to.throw(TypeError)
+    }
+  })
+})
