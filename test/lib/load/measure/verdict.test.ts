@@ -93,7 +93,7 @@ describe('load/measure/verdict', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const {port} = server.address() as AddressInfo
       try {
-        const run = await runCli(['parallel', '--workers', '1', '--target', `http://127.0.0.1:${port}/`, '--no-verify', '--duration', '3s', '--concurrency', '32', '--batch-size', '1000', '--json'])
+        const run = await runCli(['parallel', '--workers', '1', '--target', `http://127.0.0.1:${port}/`, '--no-verify', '--duration', '3s', '--concurrency', '128', '--batch-size', '1000', '--json'])
         expect(run.code, run.stderr).to.equal(0)
         const json = JSON.parse(run.stdout)
         expect(json.bottleneck.kind, JSON.stringify(json.bottleneck)).to.equal('generator')
