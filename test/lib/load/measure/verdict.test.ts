@@ -105,6 +105,29 @@ describe('load/measure/verdict', () => {
       }
     })
 
+    it('a target that pushes back with 503 for half a second: retries in bursts at 503', async () => {
+      let first = 0
+      const sink = await startSink({
+        answer(_request, logs) {
+          const now = Date.now()
+          first ||= now
+          const t = now - first
+          if (t >= 1500 && t < 2000) return {body: '{"error":"busy"}', headers: {'retry-after': '0'}, status: 503}
+          return {body: JSON.stringify({accepted: logs}), status: 202}
+        },
+      })
+      try {
+        const run = await runCli(['run', '--target', sink.url, '--no-verify', '--duration', '4s', '--concurrency', '2', '--batch-size', '200', '--retries', '20', '--json'])
+        expect(run.code, run.stderr).to.equal(0)
+        const json = JSON.parse(run.stdout)
+        expect(json.retries.byClass.http_503).to.be.greaterThan(0)
+        expect(json.bottleneck.kind, JSON.stringify(json.bottleneck)).to.equal('target-backpressure')
+        expect(json.bottleneck.summary).to.include('bursts at 503')
+      } finally {
+        await sink.stop()
+      }
+    })
+
     it('a slow target: a target-side verdict', async () => {
       const sink = await startSink({
         async answer(_request, logs) {
