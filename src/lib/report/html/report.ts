@@ -159,7 +159,7 @@ function clickhouseCharts(view: ClickHouseView | null, x: (at: number) => number
       series: [
         {name: 'rows inserted', points: view.samples.map((s) => [x(s.at), s.insertedRows])},
       ],
-      title: 'ClickHouse rows inserted (all tables)',
+      title: 'ClickHouse rows inserted, all tables',
       unit: 'rows per interval',
     }),
   ]
