@@ -4,7 +4,7 @@
  * an API (numbers in base units: ms, bytes, logs).
  */
 import type {ClickHouseView} from './measure/clickhouse-view.js'
-import type {ResourceSample} from './measure/resources.js'
+import type {ResourceSeries} from './measure/resources.js'
 import type {Timeline} from './measure/timeline.js'
 import type {Bottleneck} from './measure/verdict.js'
 import type {WorkerSlot} from './sender.js'
@@ -79,7 +79,7 @@ export interface Measurements {
   /** ClickHouse's own view during the run, when logbench could reach the store. */
   clickhouse?: ClickHouseView | null
   /** CPU and RSS of logbench's own serve per interval, read from its /metrics. */
-  serveResources?: ResourceSample[] | null
+  serveResources?: ResourceSeries | null
   /** What limited the result, in words. */
   bottleneck?: Bottleneck
 }

@@ -149,6 +149,36 @@ export function partsWarnings(samples: readonly ClickHouseSample[], limits: Part
   return warnings
 }
 
+/** Samples kept at most; past that the interval doubles: counts in an interval add up, gauges keep the larger. */
+export const MAX_SAMPLES = 600
+
+export function boundViewSamples(samples: ClickHouseSample[], intervalMs: number, max = MAX_SAMPLES): {intervalMs: number; samples: ClickHouseSample[]} {
+  let width = intervalMs
+  const span = (w: number) => (samples.length === 0 ? 0 : Math.floor(samples.at(-1)!.at / w) - Math.floor(samples[0].at / w) + 1)
+  while (span(width) > max) width *= 2
+  if (width === intervalMs) return {intervalMs, samples}
+  const byAt = new Map<number, ClickHouseSample>()
+  for (const s of samples) {
+    const at = Math.floor(s.at / width) * width
+    const into = byAt.get(at)
+    if (!into) {
+      byAt.set(at, {...s, at})
+      continue
+    }
+
+    into.insertedRows += s.insertedRows
+    into.delayedInserts += s.delayedInserts
+    into.rejectedInserts += s.rejectedInserts
+    into.queryCpuMs = Math.round((into.queryCpuMs + s.queryCpuMs) * 1000) / 1000
+    into.maxPartsPerPartition = Math.max(into.maxPartsPerPartition, s.maxPartsPerPartition)
+    into.activeParts = Math.max(into.activeParts, s.activeParts)
+    into.merges = Math.max(into.merges, s.merges)
+    into.memoryBytes = Math.max(into.memoryBytes, s.memoryBytes)
+  }
+
+  return {intervalMs: width, samples: [...byAt.values()].sort((a, b) => a.at - b.at)}
+}
+
 export interface ViewSampler {
   /** Resolves once the counters before the run are read. */
   ready: Promise<void>
@@ -229,7 +259,8 @@ export function sampleClickHouse(store: Store, options: {intervalMs: number; dat
       await take(Math.floor(Date.now() / intervalMs) * intervalMs)
       const limits = await limitsPromise
       const name = `${database}.${table}`
-      return {errors, intervalMs, limits, samples, stored: null, table: name, warnings: partsWarnings(samples, limits, name)}
+      const kept = boundViewSamples(samples, intervalMs)
+      return {errors, intervalMs: kept.intervalMs, limits, samples: kept.samples, stored: null, table: name, warnings: partsWarnings(samples, limits, name)}
     },
   }
 }

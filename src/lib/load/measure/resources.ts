@@ -84,6 +84,34 @@ export interface ResourceSample {
   rssBytes: number
 }
 
+/** Samples of one process at a fixed interval. */
+export interface ResourceSeries {
+  intervalMs: number
+  samples: ResourceSample[]
+}
+
+/** Samples kept at most; past that the interval doubles (CPU adds up, RSS keeps the larger). */
+export const MAX_SAMPLES = 600
+
+export function boundSamples(series: ResourceSeries, max = MAX_SAMPLES): ResourceSeries {
+  let {intervalMs, samples} = series
+  const span = (width: number) => (samples.length === 0 ? 0 : Math.floor(samples.at(-1)!.at / width) - Math.floor(samples[0].at / width) + 1)
+  while (span(intervalMs) > max) intervalMs *= 2
+  if (intervalMs === series.intervalMs) return series
+  const byAt = new Map<number, ResourceSample>()
+  for (const s of samples) {
+    const at = Math.floor(s.at / intervalMs) * intervalMs
+    const into = byAt.get(at)
+    if (into) {
+      into.cpuMs = Math.round((into.cpuMs + s.cpuMs) * 1000) / 1000
+      into.rssBytes = Math.max(into.rssBytes, s.rssBytes)
+    } else byAt.set(at, {...s, at})
+  }
+
+  samples = [...byAt.values()].sort((a, b) => a.at - b.at)
+  return {intervalMs, samples}
+}
+
 /** The two process figures of a Prometheus text exposition, when present. */
 export function parseProcessMetrics(text: string): {cpuSeconds?: number; rssBytes?: number} {
   const value = (name: string) => {
@@ -98,7 +126,7 @@ export function parseProcessMetrics(text: string): {cpuSeconds?: number; rssByte
  * Read a serve's /metrics at each interval boundary. Samples hold the CPU used
  * since the previous one; a failed read skips the interval.
  */
-export function sampleMetricsEndpoint(url: URL, intervalMs: number, options: {fetch?: typeof fetch} = {}): {stop(): Promise<ResourceSample[]>} {
+export function sampleMetricsEndpoint(url: URL, intervalMs: number, options: {fetch?: typeof fetch} = {}): {stop(): Promise<ResourceSeries>} {
   const get = options.fetch ?? fetch
   const samples: ResourceSample[] = []
   let last: number | undefined
@@ -137,7 +165,7 @@ export function sampleMetricsEndpoint(url: URL, intervalMs: number, options: {fe
       await pending
       // The last, partial interval.
       await read(Math.floor(Date.now() / intervalMs) * intervalMs)
-      return samples
+      return boundSamples({intervalMs, samples})
     },
   }
 }

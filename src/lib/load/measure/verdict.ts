@@ -5,7 +5,7 @@
  */
 import type {AggregateResult, RunResult} from '../result.js'
 import type {ClickHouseView} from './clickhouse-view.js'
-import type {ResourceSample} from './resources.js'
+import type {ResourceSeries} from './resources.js'
 import type {Interval, Timeline} from './timeline.js'
 
 export type BottleneckKind = 'generator' | 'shared-process' | 'target-parts' | 'target-backpressure' | 'target' | 'none'
@@ -34,7 +34,7 @@ export interface VerdictInput {
   workers: GeneratorFigures[]
   timeline?: Timeline
   clickhouse?: ClickHouseView | null
-  serveResources?: ResourceSample[] | null
+  serveResources?: ResourceSeries | null
   rate: {targetLogsPerSecond: number; achievedLogsPerSecond: number} | null
   retriesByClass: Record<string, number>
   errors: number
@@ -147,10 +147,15 @@ export function bottleneck(input: VerdictInput): Bottleneck {
     evidence.push(`${who} kept ${input.workers.length > 1 ? 'their' : 'its'} event loop busy ${pct(share.busy)} of the time (median interval), using ${pct(share.cpu)} of a CPU core${input.workers.length > 1 ? ' each on average' : ''} over the run`)
   }
 
-  const serve = input.serveResources ?? []
-  if (serve.length > 0 && input.timeline) {
-    const peak = Math.max(...serve.map((s) => s.cpuMs / input.timeline!.intervalMs))
-    evidence.push(`serve used up to ${pct(peak)} of a CPU core in one interval`)
+  const serve = input.serveResources
+  let serveBusy: number | undefined
+  if (serve && serve.samples.length > 0) {
+    const shares = serve.samples.map((s) => s.cpuMs / serve.intervalMs)
+    const peak = Math.max(...shares)
+    // The median of the samples inside the run (the last one is partial).
+    const inner = shares.length > 2 ? shares.slice(0, -1) : shares
+    serveBusy = [...inner].sort((a, b) => a - b)[Math.floor(inner.length / 2)]
+    evidence.push(`serve used ${pct(serveBusy)} of a CPU core in the median interval, up to ${pct(peak)}`)
   }
 
   for (const stall of stalls(input.timeline)) {
@@ -217,6 +222,14 @@ export function bottleneck(input: VerdictInput): Bottleneck {
   }
 
   if (input.acked === 0) return {evidence, kind: 'target', summary: 'The target acknowledged nothing: nothing can be said about its capacity.'}
+  if (serveBusy !== undefined && serveBusy >= SATURATED) {
+    return {
+      evidence,
+      kind: 'target',
+      summary: `The target set the pace: logbench's serve was CPU-bound (${pct(serveBusy)} of a core in the median interval, with the store's work in its process when the engine is embedded) while the generators had time to spare.`,
+    }
+  }
+
   return {
     evidence,
     kind: 'target',

@@ -8,7 +8,7 @@ import type {Store} from '../../store/index.js'
 import type {AggregateResult, RunResult} from '../result.js'
 
 import {type ClickHouseView, sampleClickHouse, storedPerInterval, type StoredRateColumns, type ViewSampler} from './clickhouse-view.js'
-import {type ResourceSample, sampleMetricsEndpoint} from './resources.js'
+import {type ResourceSeries, sampleMetricsEndpoint} from './resources.js'
 import {verdictOf} from './verdict.js'
 
 export interface RunWatch {
@@ -25,7 +25,7 @@ export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs
   const view: ViewSampler | undefined = store ? sampleClickHouse(store, {intervalMs}) : undefined
   const serve = options.serveMetrics ? sampleMetricsEndpoint(options.serveMetrics, intervalMs) : undefined
   let clickhouse: ClickHouseView | undefined
-  let serveResources: ResourceSample[] | undefined
+  let serveResources: ResourceSeries | undefined
   let stopped: Promise<void> | undefined
   const stop = () =>
     (stopped ??= (async () => {
@@ -38,7 +38,8 @@ export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs
       if (clickhouse && store && options.storedColumns && result.logs.acked > 0) {
         try {
           const columns = await options.storedColumns()
-          if (columns) clickhouse.stored = await storedPerInterval(store, result.runId, columns, intervalMs)
+          // At the timeline's interval, which a long run has coarsened, so the stored rate stays bounded too.
+          if (columns) clickhouse.stored = await storedPerInterval(store, result.runId, columns, Math.max(intervalMs, result.timeline?.intervalMs ?? 0))
           else clickhouse.errors.push("no stored rate: the table's profile has no ingest time or run id")
         } catch (error) {
           clickhouse.errors.push(`reading the stored rate failed: ${(error as Error).message}`)

@@ -113,14 +113,11 @@ function charts(result: Result): string {
   const rss: Series[] = runs
     .filter((r) => r.timeline)
     .map((r, n) => ({name: cpu[n].name, points: r.timeline!.intervals.map((i) => [x(i.at), i.rssBytes > 0 ? mib(i.rssBytes) : null])}))
-  const serve = result.serveResources ?? []
-  if (serve.length > 0) {
-    const width = timeline?.intervalMs ?? 1000
-    const sharedNote = result.kind === 'run' && result.resources.sharedWithServe
-    if (!sharedNote) {
-      cpu.push({name: 'serve', points: serve.map((s) => [x(s.at), (s.cpuMs / width) * 100])})
-      rss.push({name: 'serve', points: serve.map((s) => [x(s.at), mib(s.rssBytes)])})
-    }
+  const serve = result.serveResources
+  const shared = result.kind === 'run' && result.resources.sharedWithServe
+  if (serve && serve.samples.length > 0 && !shared) {
+    cpu.push({name: 'serve', points: serve.samples.map((s) => [x(s.at), (s.cpuMs / serve.intervalMs) * 100])})
+    rss.push({name: 'serve', points: serve.samples.map((s) => [x(s.at), mib(s.rssBytes)])})
   }
 
   out.push(lineChart({format: (v) => `${compactNumber(v)}%`, id: 'cpu', note: '100% is one CPU core', series: cpu, title: 'CPU over time', unit: '% of a core'}), lineChart({id: 'rss', series: rss, title: 'Resident memory over time', unit: 'MiB'}))

@@ -69,6 +69,13 @@ describe('load/measure/verdict', () => {
     expect(behind.summary).to.include('6,000 of 10,000')
   })
 
+  it('names a CPU-bound serve when the generators had time to spare', () => {
+    const serveResources = {intervalMs: 1000, samples: Array.from({length: 6}, (_, i) => ({at: T0 + i * 1000, cpuMs: 960, rssBytes: 1e8}))}
+    const verdict = bottleneck(input({serveResources}))
+    expect(verdict.kind).to.equal('target')
+    expect(verdict.summary).to.match(/serve was CPU-bound \(96% of a core/)
+  })
+
   it('finds stalls: consecutive intervals without acknowledgements between two that had some', () => {
     const found = stalls(timeline(10, (i) => (i === 4 || i === 5 ? {acked: 0} : {})))
     expect(found).to.deep.equal([{at: T0 + 4000, ms: 2000}])
