@@ -19,7 +19,15 @@ export const loadFlags = {
     helpGroup: 'TARGET',
   }),
   header: Flags.string({description: "extra request header, 'Name: value' (repeatable)", helpGroup: 'TARGET', multiple: true}),
-  payload: Flags.string({default: 'array', description: 'body shape: a JSON array, {"logs": [...]} (wrapped) or NDJSON', helpGroup: 'TARGET', options: ['array', 'wrapped', 'ndjson']}),
+  protocol: Flags.string({
+    description:
+      'wire protocol: json (the --payload shapes of an ingest API), otlp (OTLP/HTTP logs, /v1/logs), loki (Loki push, /loki/api/v1/push) or elasticsearch (_bulk); a bare --target origin posts to its default path [default: json]',
+    helpGroup: 'TARGET',
+  }),
+  payload: Flags.string({description: 'json protocol: a JSON array, {"logs": [...]} (wrapped) or NDJSON [default: array]', helpGroup: 'TARGET', options: ['array', 'wrapped', 'ndjson']}),
+  'otlp-encoding': Flags.string({description: 'otlp protocol: protobuf or json (the OTLP JSON mapping) [default: protobuf]', helpGroup: 'TARGET'}),
+  'loki-shards': Flags.integer({description: 'loki protocol: values of an extra stream label "shard", for more streams (apps x levels x N) [default: 1]', helpGroup: 'TARGET'}),
+  'es-index': Flags.string({description: 'elasticsearch protocol: index or data stream of every document [default: logbench]', helpGroup: 'TARGET'}),
   'batch-size': Flags.integer({default: 1000, description: 'logs per request', max: 1_000_000, min: 1}),
   duration: Flags.string({description: 'send for this long (30s, 2m; a bare number is seconds) instead of a number of logs'}),
   concurrency: Flags.integer({default: 4, description: 'closed model: batches in flight per worker (a new one goes when one is answered)', min: 1}),
@@ -28,6 +36,10 @@ export const loadFlags = {
   timeout: Flags.string({default: '30s', description: 'time allowed for an answer'}),
   retries: Flags.integer({default: 5, description: 'retries of a batch after 429/502/503/504, a timeout or a dropped connection (exponential back-off with jitter, Retry-After honoured)', min: 0}),
   seed: Flags.integer({default: 1, description: 'seed of the synthetic logs: same seed, same logs', max: 4_294_967_295, min: 0, helpGroup: 'LOGS'}),
+  template: Flags.string({
+    description: 'a JSON file shaping each log with the user\'s field names and nesting: placeholders {{app}}, {{level}}, {{message}}, {{source}}, {{timestamp}} (:iso, :ms, :s, :ns), {{run_id}}, {{seq}}, {{id:N}} beside static fields',
+    helpGroup: 'LOGS',
+  }),
   'run-id': Flags.string({description: 'run id written into every log (metadata.run_id) [default: run-<time>-<random>]', helpGroup: 'LOGS'}),
   apps: Flags.string({description: 'apps and weights, name:weight,... [default: payment-service, auth-service, api-gateway, notification-service, equal weights]', helpGroup: 'LOGS'}),
   'error-rate': Flags.string({description: 'share of logs replaced by injected errors (0.1 or 10%)', helpGroup: 'LOGS'}),

@@ -9,6 +9,10 @@ import type {RunConfig, RunResult} from './result.js'
 import type {ProgressSnapshot, SendOutcome, WorkerSlot} from './sender.js'
 import type {Transport} from './transport.js'
 
+import type {BodyTemplate} from './generate/template.js'
+
+import {countsByKind} from './protocols/ack.js'
+import {createEncoder, type ProtocolConfig} from './protocols/index.js'
 import {RESULT_VERSION} from './result.js'
 import {sendLoad} from './sender.js'
 import {encodeHistogram, summarize} from './stats.js'
@@ -22,6 +26,9 @@ export interface WorkerOptions {
   apps?: Weighted[]
   errorRate?: number
   payload: Payload
+  /** The wire protocol (the JSON shape of `payload` when absent). */
+  protocol?: ProtocolConfig
+  template?: BodyTemplate
   batchSize: number
   headers?: Record<string, string>
   logs?: number
@@ -64,9 +71,10 @@ export interface WorkerDeps {
 }
 
 export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
-  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed})
+  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
+  const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
   const connections = options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128)
-  const transport = deps.transport ?? undiciTransport({connections, timeoutMs: options.timeoutMs, url: options.target})
+  const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
   const proc = deps.process ?? processStats
   const cpuBefore = proc.cpuMs()
   let outcome: SendOutcome
@@ -76,6 +84,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       clock: deps.clock,
       concurrency: options.concurrency,
       durationMs: options.durationMs,
+      encoder,
       headers: options.headers,
       logs: options.logs,
       maxInFlight: options.maxInFlight,
@@ -105,10 +114,12 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     maxInFlight: options.rate === undefined ? undefined : (options.maxInFlight ?? 128),
     model: options.rate === undefined ? 'closed' : 'open',
     payload: options.payload,
+    protocol: options.protocol ?? {name: 'json'},
     rate: options.rate,
     retries: options.retries,
     seed: options.seed,
     target: options.target.href,
+    template: options.template?.file,
     timeoutMs: options.timeoutMs,
     worker: options.worker,
   }
@@ -150,7 +161,7 @@ export function resultFromOutcome(
     config,
     durationMs: round(outcome.durationMs, 3),
     endedAt: new Date(outcome.endedAtMs).toISOString(),
-    errors: {...outcome.errors, samples: outcome.errorSamples},
+    errors: {...outcome.errors, logsByKind: countsByKind(outcome.errors.logsByClass), samples: outcome.errorSamples},
     failedBatches: {keys: failedKeys, truncated: outcome.failedBatchesTruncated},
     host: context.host,
     interrupted: outcome.stopReason === 'interrupted',
