@@ -76,6 +76,126 @@ function lineOf(text: string, index: number): {line: number; column: number} {
   return {column: index - start + 1, line}
 }
 
+/**
+ * Where JSON text goes wrong, for the error message (JSON.parse does not always
+ * say): a scan of the JSON grammar that stops at the first character it cannot take.
+ */
+function syntaxErrorOf(text: string): {index: number; reason: string} {
+  let i = 0
+  const fail = (reason: string): never => {
+    throw Object.assign(new Error(reason), {index: i})
+  }
+
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++
+  }
+
+  const found = () => (i < text.length ? `unexpected ${JSON.stringify(text[i])}` : 'unexpected end of the file')
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length
+    else fail(found())
+  }
+
+  const string = () => {
+    i++
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail('a control character (a line break?) inside a string')
+      if (text[i] === '\\') {
+        i++
+        if (text[i] === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) i += 4
+        else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail('a bad escape in a string')
+      }
+
+      i++
+    }
+
+    if (i >= text.length) fail('a string is not closed')
+    i++
+  }
+
+  const value = (): void => {
+    space()
+    const ch = text[i]
+    if (ch === '{') {
+      i++
+      space()
+      if (text[i] === '}') {
+        i++
+        return
+      }
+
+      for (;;) {
+        space()
+        if (text[i] !== '"') fail(`${found()}: a key in double quotes was expected`)
+        string()
+        space()
+        if (text[i] !== ':') fail(`${found()}: ":" was expected after the key`)
+        i++
+        value()
+        space()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+
+        if (text[i] === '}') {
+          i++
+          return
+        }
+
+        fail(`${found()}: "," or "}" was expected`)
+      }
+    }
+
+    if (ch === '[') {
+      i++
+      space()
+      if (text[i] === ']') {
+        i++
+        return
+      }
+
+      for (;;) {
+        value()
+        space()
+        if (text[i] === ',') {
+          i++
+          continue
+        }
+
+        if (text[i] === ']') {
+          i++
+          return
+        }
+
+        fail(`${found()}: "," or "]" was expected`)
+      }
+    }
+
+    if (ch === '"') return string()
+    if (ch === 't') return literal('true')
+    if (ch === 'f') return literal('false')
+    if (ch === 'n') return literal('null')
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (number) {
+      i += number[0].length
+      return
+    }
+
+    fail(`${found()}: a value was expected`)
+  }
+
+  try {
+    value()
+    space()
+    if (i < text.length) fail(`${found()} after the end of the object`)
+  } catch (error) {
+    return {index: (error as {index: number}).index, reason: (error as Error).message}
+  }
+
+  return {index: 0, reason: 'not JSON'}
+}
+
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g
 
 /** Compile the text of a template; `file` names it in errors. */
@@ -90,12 +210,10 @@ export function parseTemplate(text: string, file: string): BodyTemplate {
   let value: unknown
   try {
     value = JSON.parse(text)
-  } catch (error) {
-    const message = (error as Error).message
-    const position = /position (\d+)/.exec(message)
-    const where = position ? lineOf(text, Number(position[1])) : undefined
-    const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '')
-    throw usageError(`--template ${file} is not JSON${where ? `, line ${where.line} column ${where.column}` : ''}: ${reason}`, 'the template is one JSON object, e.g. {"msg": "{{message}}", "level": "{{level}}"}')
+  } catch {
+    const {index, reason} = syntaxErrorOf(text)
+    const where = lineOf(text, index)
+    throw usageError(`--template ${file} is not JSON, line ${where.line} column ${where.column}: ${reason}`, 'the template is one JSON object, e.g. {"msg": "{{message}}", "level": "{{level}}"}')
   }
 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
