@@ -460,7 +460,6 @@ const USER_HEAD = enc('","user_id":')
 const DURATION_HEAD = enc(',"duration_ms":')
 const REGION_HEADS = REGIONS.map((region) => enc(`,"region":"${region}","env":"`))
 const ENV_TAILS = ENVS.map((env) => enc(`${env}"}}`))
-const SIX_ZEROS = enc('000000')
 const INJECTED_SOURCE = 'error-injector'
 /** Room for one log: the longest template with every slot at its widest is far below this. */
 const MAX_LOG_BYTES = 4096
@@ -500,6 +499,9 @@ export class LogSynth {
   private sourcePick = 0
   private timestampMs = Number.NaN
   private timestampBytes: Uint8Array = new Uint8Array()
+  /** The batch time in ms and in ns, as digits (above 2^31 ByteWriter.uint would build a string for each log). */
+  private timestampMsBytes: Uint8Array = new Uint8Array()
+  private timestampNsBytes: Uint8Array = new Uint8Array()
 
   constructor(options: SynthOptions) {
     if (!isValidRunId(options.runId)) {
@@ -627,6 +629,8 @@ export class LogSynth {
     if (timestampMs !== this.timestampMs) {
       this.timestampMs = timestampMs
       this.timestampBytes = enc(new Date(timestampMs).toISOString())
+      this.timestampMsBytes = enc(String(Math.trunc(timestampMs)))
+      this.timestampNsBytes = enc(`${Math.trunc(timestampMs)}000000`)
     }
   }
 
@@ -717,7 +721,7 @@ export class LogSynth {
         }
 
         case Field.TimeMs: {
-          out.uint(timestampMs)
+          out.bytes(this.timestampMsBytes)
           break
         }
 
@@ -727,8 +731,7 @@ export class LogSynth {
         }
 
         case Field.TimeNs: {
-          out.uint(timestampMs)
-          out.bytes(SIX_ZEROS)
+          out.bytes(this.timestampNsBytes)
           break
         }
 
@@ -780,14 +783,25 @@ export class LogSynth {
 
 const ID_HEX = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0))
 
+/** Each byte value as its two hex digits. */
+const HEX_PAIRS = Uint16Array.from({length: 256}, (_, byte) => ID_HEX[byte >>> 4] | (ID_HEX[byte & 15] << 8))
+
 /** Id number `k` as 16 hex digits that look random (a bijection of k, so N draws give at most N ids). */
 function writeId(out: ByteWriter, k: number): void {
+  const hi = mix32(k ^ 0x5b_d1_e9_95)
+  writeWordHex(out, hi)
+  writeWordHex(out, mix32(hi ^ k))
+}
+
+function writeWordHex(out: ByteWriter, word: number): void {
   const {buf} = out
   let {pos} = out
-  const hi = mix32(k ^ 0x5b_d1_e9_95)
-  const lo = mix32(hi ^ k)
-  for (let shift = 28; shift >= 0; shift -= 4) buf[pos++] = ID_HEX[(hi >>> shift) & 15]
-  for (let shift = 28; shift >= 0; shift -= 4) buf[pos++] = ID_HEX[(lo >>> shift) & 15]
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const pair = HEX_PAIRS[(word >>> shift) & 255]
+    buf[pos++] = pair & 255
+    buf[pos++] = pair >>> 8
+  }
+
   out.pos = pos
 }
 

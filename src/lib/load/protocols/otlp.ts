@@ -85,7 +85,12 @@ function writeVarint(w: PbWriter, value: number): void {
   else w.int64(value)
 }
 
-const PLAIN_ATTRIBUTES = ['source', 'user_id', 'duration_ms', 'region', 'env'] as const
+/** Bytes of the varint of a non-negative integer, so a small message's length can go before it (no fork and shift). */
+function varintSize(value: number): number {
+  let size = 1
+  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) size++
+  return size
+}
 
 /** Nanoseconds since the epoch of a time in ms, exactly, as decimal text. */
 const nanosText = (ms: number) => `${Math.trunc(ms)}000000`
@@ -107,7 +112,8 @@ class OtlpProtobuf implements BatchEncoder {
   private readonly sources: Uint8Array[]
   private readonly regions: Uint8Array[]
   private readonly envs: Uint8Array[]
-  private readonly keys: Record<string, Uint8Array>
+  /** Encoded key fields of the int attributes. */
+  private readonly keys: {seq: Uint8Array; userId: Uint8Array; durationMs: Uint8Array}
   private timeMs = Number.NaN
   private timeField: Uint8Array = new Uint8Array()
 
@@ -131,14 +137,15 @@ class OtlpProtobuf implements BatchEncoder {
     this.sources = synth.sourceNames.map((source) => stringAttribute(TAG.recordAttribute, 'source', source))
     this.regions = REGIONS.map((region) => stringAttribute(TAG.recordAttribute, 'region', region))
     this.envs = ENVS.map((env) => stringAttribute(TAG.recordAttribute, 'env', env))
-    this.keys = Object.fromEntries(['logbench.seq', ...PLAIN_ATTRIBUTES].map((key) => [key, encoded((w) => w.uint32(TAG.kvKey).string(key))]))
+    const key = (name: string) => encoded((w) => w.uint32(TAG.kvKey).string(name))
+    this.keys = {durationMs: key('duration_ms'), seq: key('logbench.seq'), userId: key('user_id')}
   }
 
-  private intAttribute(key: string, value: number): void {
-    const {w} = this
-    w.uint32(TAG.recordAttribute).fork().raw(this.keys[key]).uint32(TAG.kvValue).fork().uint32(TAG.anyInt)
-    writeVarint(w, value)
-    w.ldelim().ldelim()
+  /** An attributes field holding KeyValue{key, int value}; `key` is the encoded key field. */
+  private intAttribute(key: Uint8Array, value: number): void {
+    const anyValue = 1 + varintSize(value)
+    this.w.uint32(TAG.recordAttribute).uint32(key.length + 2 + anyValue).raw(key).uint32(TAG.kvValue).uint32(anyValue).uint32(TAG.anyInt)
+    writeVarint(this.w, value)
   }
 
   encode(count: number, seqOf: (i: number) => number, timestampMs: number, out: ByteWriter): Buffer {
@@ -177,9 +184,10 @@ class OtlpProtobuf implements BatchEncoder {
     scratch.ensure(synth.entryBytes)
     if (synth.template) synth.writeEntry(scratch, seq, timestampMs)
     else synth.writeMessage(scratch, true)
-    w.uint32(TAG.recordBody).fork().uint32(TAG.anyString).bytes(scratch.take()).ldelim()
+    const body = scratch.take()
+    w.uint32(TAG.recordBody).uint32(1 + varintSize(body.length) + body.length).uint32(TAG.anyString).bytes(body)
     w.raw(this.runIdAttribute)
-    this.intAttribute('logbench.seq', seq)
+    this.intAttribute(this.keys.seq, seq)
     if (synth.template) {
       w.ldelim()
       return
@@ -189,8 +197,8 @@ class OtlpProtobuf implements BatchEncoder {
     synth.drawMeta(meta)
     synth.nibbles(this.trace, 32)
     w.raw(this.sources[source])
-    this.intAttribute('user_id', meta.userId)
-    this.intAttribute('duration_ms', meta.durationMs)
+    this.intAttribute(this.keys.userId, meta.userId)
+    this.intAttribute(this.keys.durationMs, meta.durationMs)
     w.raw(this.regions[meta.region]).raw(this.envs[meta.env])
     packNibbles(this.trace, this.traceBytes)
     packNibbles(meta.requestId, this.spanBytes)
