@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {
   analyze,
   type AnalysisResult,
@@ -15,7 +15,7 @@ import {fetchReports} from '../lib/analyze/http.js'
 import {renderAnalysis, reportCsv} from '../lib/analyze/render.js'
 import {repeatUntilAborted} from '../lib/analyze/watch.js'
 import {LogbenchError, usageError} from '../lib/errors.js'
-import {openStore, type Store} from '../lib/store/index.js'
+import {openStore, parseColumnFlags, type Store} from '../lib/store/index.js'
 
 const listFlag = (description: string) =>
   Flags.string({delimiter: ',', description, helpGroup: 'FILTERS', multiple: true, multipleNonGreedy: true})
@@ -52,6 +52,7 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
 
   static flags = {
     ...storeFlags,
+    ...profileFlags,
     target: Flags.string({
       description: 'read the reports from a running "logbench serve" at this URL (GET <url>/api/reports/<name>) instead of opening the store',
       helpGroup: 'STORAGE',
@@ -90,6 +91,10 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
     const watchMs = flags.watch === undefined ? undefined : parseDuration(flags.watch, '--watch')
     if (watchMs !== undefined && (json || flags.csv)) throw usageError('--watch redraws tables for people: it cannot be combined with --json or --csv')
     if (flags.target && flags['clickhouse-url']) throw usageError('pass either --target (a running serve) or --clickhouse-url, not both')
+    const columns = parseColumnFlags(flags.column)
+    if (flags.target && flags.column) throw usageError('--column describes a table read directly: a serve reports on its own table', 'leave out --column, or read your table with --clickhouse-url')
+    // The overview skips what the table cannot give; a report asked for by name must run.
+    const skipUnsupported = (args.reports ?? []).length === 0
 
     let store: Store | undefined
     const signal = this.abortController.signal
@@ -101,7 +106,7 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
       }
 
       store ??= await openStore(this.storeOptions(flags))
-      return analyze(store, names, options, signal)
+      return analyze(store, names, options, {columns, signal, skipUnsupported})
     }
 
     const render = (result: AnalysisResult) =>

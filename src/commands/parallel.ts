@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
 import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
@@ -11,6 +11,7 @@ import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
+import {parseColumnFlags} from '../lib/store/index.js'
 import {loadFlags} from './run.js'
 
 export default class Parallel extends BaseCommand {
@@ -35,6 +36,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     ...loadFlags,
     rate: Flags.integer({description: 'open model: logs per second in total, split exactly over the workers (latency from the intended send time)', min: 1}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   async run(): Promise<AggregateResult & {analysis?: AnalysisResult}> {
@@ -49,6 +51,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     try {
       outcome = await parallelSession({
         analyze: true,
+        columns: parseColumnFlags(flags.column),
         log: (line) => process.stderr.write(`serve: ${line}\n`),
         logsPerWorker,
         onEvent(worker, event) {
@@ -69,6 +72,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
         spawn: nodeSpawner({binPath, nodeFlags: workerNodeFlags(settings.rate === undefined ? settings.concurrency : settings.maxInFlight)}),
         storeOptions: this.storeOptions(flags),
         totalLogs: flags.logs,
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
         workers: flags.workers,
       })
     } finally {
@@ -86,7 +90,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     }
 
     if (result.interrupted) this.markInterrupted()
-    else if (outcome.verdict.failed) this.failChecks()
+    else this.endChecks(outcome.verdict)
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 }

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import type {ProfileSummary} from '../store/index.js'
 import type {AnalysisResult, ReportData, ReportName} from './types.js'
 
 import {renderColumnChart} from '../format/chart.js'
@@ -193,8 +194,8 @@ const RENDERERS: Renderers = {
       ['logs', formatInt(data.logs)],
       ['first created_at (UTC)', formatUtc(data.firstCreatedAt)],
       ['last created_at (UTC)', formatUtc(data.lastCreatedAt)],
-      ['apps', formatInt(data.apps)],
-      ['runs', formatInt(data.runs)],
+      ['apps', data.apps === null ? 'n/a (no app column)' : formatInt(data.apps)],
+      ['runs', data.runs === null ? 'n/a (no run id column)' : formatInt(data.runs)],
     ]),
 }
 
@@ -209,6 +210,12 @@ function filtersFromJson(result: AnalysisResult): Filters {
   }
 }
 
+/** "app=ServiceName · run_id=LogAttributes.logbench.run_id · …", the mapped roles only. */
+export function describeRoles(profile: ProfileSummary): string {
+  const mapped = Object.entries(profile.roles).filter(([, where]) => where !== null)
+  return `${profile.shape} shape: ` + (mapped.length > 0 ? mapped.map(([role, where]) => `${role}=${where}`).join(' · ') : 'no role mapped')
+}
+
 /** The human form of an analysis: a header naming the table and store, then one titled section per report. */
 export function renderAnalysis(result: AnalysisResult, options: RenderOptions): string {
   const {store} = result
@@ -218,6 +225,7 @@ export function renderAnalysis(result: AnalysisResult, options: RenderOptions): 
     `${chalk.bold(`${store.database}.${store.table}`)} on ${where} · ${formatUtc(result.generatedAt).slice(0, 19)} UTC`,
     `filters: ${describeFilters(filters)}`,
   ]
+  if (result.profile && result.profile.shape !== 'logbench') lines.push(`columns: ${describeRoles(result.profile)}`)
   for (const name of REPORT_NAMES) {
     const data = result.reports[name]
     if (data === undefined) continue
@@ -225,6 +233,8 @@ export function renderAnalysis(result: AnalysisResult, options: RenderOptions): 
     const scope = (name === 'size' || name === 'partitions') && hasFilters(filters) ? ' (whole table; filters do not apply)' : ''
     lines.push('', `${chalk.bold.underline(name)} ${chalk.dim(`· ${REPORT_DESCRIPTIONS[name]}${scope}`)}`, render(data, options))
   }
+
+  for (const skipped of result.skipped ?? []) lines.push('', `${chalk.bold.underline(skipped.report)} ${chalk.yellow('skipped')}: ${skipped.reason}`)
 
   return lines.join('\n')
 }

@@ -1,4 +1,4 @@
-import type {Level, StoreKind} from '../store/index.js'
+import type {Level, ProfileSummary, StoreKind} from '../store/index.js'
 import type {FiltersJson} from './filters.js'
 
 /** The reports, in the order the overview shows them. */
@@ -20,8 +20,9 @@ export interface TotalReport {
   logs: number
   firstCreatedAt: string | null
   lastCreatedAt: string | null
-  apps: number
-  runs: number
+  /** Distinct apps and run ids; null when the table has no such role. */
+  apps: number | null
+  runs: number | null
 }
 
 export interface ShareRow {
@@ -160,10 +161,22 @@ export interface StoreSummary {
   table: string
 }
 
+/** A report the overview left out: the table has no column for a role it needs. */
+export interface SkippedReport {
+  report: ReportName
+  reason: string
+  /** The flag that would supply the role. */
+  flag: string
+}
+
 /** What `analyze --json` prints and what serve's report endpoint answers. */
 export interface AnalysisResult {
   store: StoreSummary
+  /** The table's columns by role. */
+  profile?: ProfileSummary
   generatedAt: string
   filters: FiltersJson
   reports: Partial<ReportData>
+  /** Reports of the overview that this table cannot give, and why. */
+  skipped?: SkippedReport[]
 }
