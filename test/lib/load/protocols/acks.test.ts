@@ -12,7 +12,7 @@ import type {RunResult} from '../../../../src/lib/load/result.js'
 import type {Store} from '../../../../src/lib/store/index.js'
 
 import {applyChecks} from '../../../../src/lib/load/check.js'
-import {verifyRun} from '../../../../src/lib/load/verify.js'
+import {openStoreCounter, verifyRun} from '../../../../src/lib/load/verify.js'
 import {runWorker} from '../../../../src/lib/load/worker.js'
 import {backends, storeOrSkip} from '../../../helpers.js'
 import {type Decision, type ReceiverOptions, startReceiver} from '../../../fixtures/receivers/receiver.js'
@@ -53,7 +53,7 @@ describe('load/protocols: acknowledgements per record, verified against the stor
   })
 
   const verify = async (result: RunResult) => {
-    const verdict = await applyChecks(result, {batchSize: BATCH, thresholds: [], verify: (input) => verifyRun(store, input), workers: 1})
+    const verdict = await applyChecks(result, {batchSize: BATCH, thresholds: [], verify: async (input) => verifyRun(await openStoreCounter(store), input), workers: 1})
     return {verdict, verification: result.verification!}
   }
 
