@@ -14,6 +14,8 @@
  *   npx tsx bench/protocols.ts --logs 2000000 --rounds 5
  *   npm run build && npx tsx bench/protocols.ts --memory --small 2000000 --large 20000000
  */
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -40,16 +42,14 @@ const {values: flags} = parseArgs({
 })
 
 /** The guide's entry with the user's own names and nesting. */
-const TEMPLATE = parseTemplate(
-  JSON.stringify({
-    app: '{{app}}',
-    log: {level: '{{level}}', message: '{{message}}', source: '{{source}}'},
-    meta: {request: '{{id:100000}}', run_id: '{{run_id}}', seq: '{{seq}}', user: 'u-{{id:5000}}'},
-    service: {env: 'production', team: 'payments'},
-    ts: '{{timestamp:ms}}',
-  }),
-  'bench-template.json',
-)
+const TEMPLATE_TEXT = JSON.stringify({
+  app: '{{app}}',
+  log: {level: '{{level}}', message: '{{message}}', source: '{{source}}'},
+  meta: {request: '{{id:100000}}', run_id: '{{run_id}}', seq: '{{seq}}', user: 'u-{{id:5000}}'},
+  service: {env: 'production', team: 'payments'},
+  ts: '{{timestamp:ms}}',
+})
+const TEMPLATE = parseTemplate(TEMPLATE_TEXT, 'bench-template.json')
 
 interface Case {
   label: string
@@ -112,12 +112,15 @@ if (!protobufOk || !templateOk) process.exitCode = 1
 
 if (flags.memory) {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`
-  const kinds: [ProtocolConfig, ReceiverProtocol, string[]][] = [
-    [{encoding: 'protobuf', name: 'otlp'}, 'otlp', ['--protocol', 'otlp']],
-    [{name: 'loki'}, 'loki', ['--protocol', 'loki']],
-    [{name: 'elasticsearch'}, 'elasticsearch', ['--protocol', 'elasticsearch']],
+  const templateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')), 'template.json')
+  writeFileSync(templateFile, TEMPLATE_TEXT)
+  const kinds: [string, ReceiverProtocol, string[]][] = [
+    ['otlp', 'otlp', ['--protocol', 'otlp']],
+    ['loki', 'loki', ['--protocol', 'loki']],
+    ['elasticsearch', 'elasticsearch', ['--protocol', 'elasticsearch']],
+    ['_bulk + template', 'elasticsearch', ['--protocol', 'elasticsearch', '--template', templateFile]],
   ]
-  for (const [, kind, args] of kinds) {
+  for (const [label, kind, args] of kinds) {
     const receiver = await startReceiver({discard: true, protocol: kind})
     try {
       const peaks: number[] = []
@@ -125,13 +128,13 @@ if (flags.memory) {
         const result = await runJson<RunResult>([...workerNodeFlags(4), path.join(root, 'bin', 'run.js'), 'run', ...args, '--target', receiver.url, '--logs', String(n), '--json', '--no-verify'])
         peaks.push(result.resources.peakRssBytes)
         process.stdout.write(
-          `  ${kind.padEnd(14)} ${n.toLocaleString('en-US').padStart(11)} logs: peak RSS ${mib(result.resources.peakRssBytes)}, ${result.resources.cpuPerLogUs.toFixed(2)} µs CPU a log, ${result.logs.acked.toLocaleString('en-US')} acknowledged\n`,
+          `  ${label.padEnd(16)} ${n.toLocaleString('en-US').padStart(11)} logs: peak RSS ${mib(result.resources.peakRssBytes)}, ${result.resources.cpuPerLogUs.toFixed(2)} µs CPU a log, ${result.logs.acked.toLocaleString('en-US')} acknowledged\n`,
         )
       }
 
       const difference = peaks[1] - peaks[0]
       const flat = Math.abs(difference) < 20 * 1024 * 1024
-      process.stdout.write(`  ${kind}: peak RSS difference ${mib(difference)} (${flat ? 'under' : 'NOT under'} 20 MiB)\n`)
+      process.stdout.write(`  ${label}: peak RSS difference ${mib(difference)} (${flat ? 'under' : 'NOT under'} 20 MiB)\n`)
       if (!flat) process.exitCode = 1
     } finally {
       await receiver.stop()

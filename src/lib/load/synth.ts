@@ -590,6 +590,11 @@ export class LogSynth {
     return drawn
   }
 
+  /** The app of log `seq` (the first choice begin() draws), cheaper than begin() for grouping. */
+  appOf(seq: number): number {
+    return pick(this.appCut, this.rng.at(this.seed, seq).next())
+  }
+
   /** The message of the current log: JSON-escaped (the inside of a JSON string), or plain UTF-8 with `raw`. */
   writeMessage(out: ByteWriter, raw = false): void {
     const app = this.apps[this.drawn.app]

@@ -26,7 +26,7 @@ import protobuf from 'protobufjs/minimal.js'
 
 import type {Ack, BatchEncoder} from './ack.js'
 
-import {type DrawnMeta, ENVS, LogSynth, REGIONS, ByteWriter} from '../synth.js'
+import {ByteWriter, type DrawnMeta, ENVS, type LogSynth, mix32, REGIONS} from '../synth.js'
 import {assertSuccess, snippet} from './ack.js'
 import {Grouper} from './group.js'
 
@@ -85,6 +85,22 @@ function writeVarint(w: PbWriter, value: number): void {
   else w.int64(value)
 }
 
+const concat = (...parts: Uint8Array[]) => Buffer.concat(parts)
+
+/**
+ * What an int attribute holds before its varint, for each varint size (1 to 10 bytes): the
+ * attributes tag and KeyValue length, the key, the AnyValue tag and length, the int_value tag.
+ */
+function intHeads(key: string, before: Uint8Array = new Uint8Array()): Uint8Array[] {
+  const keyField = encoded((w) => w.uint32(TAG.kvKey).string(key))
+  return Array.from({length: 11}, (_, size) =>
+    concat(
+      before,
+      encoded((w) => w.uint32(TAG.recordAttribute).uint32(keyField.length + 2 + 1 + size).raw(keyField).uint32(TAG.kvValue).uint32(1 + size).uint32(TAG.anyInt)),
+    ),
+  )
+}
+
 /** Bytes of the varint of a non-negative integer, so a small message's length can go before it (no fork and shift). */
 function varintSize(value: number): number {
   let size = 1
@@ -102,20 +118,24 @@ class OtlpProtobuf implements BatchEncoder {
   private readonly scratch = new ByteWriter(8192)
   private readonly grouper = new Grouper()
   private readonly meta: DrawnMeta = {durationMs: 0, env: 0, region: 0, requestId: new Uint8Array(16), userId: 0}
-  private readonly trace = new Uint8Array(32)
-  private readonly traceBytes = new Uint8Array(16)
-  private readonly spanBytes = new Uint8Array(8)
+  /** trace_id (16 bytes), then the span_id field's tag and length, then span_id (8 bytes). */
+  private readonly ids = new Uint8Array(26)
   private readonly resources: Uint8Array[]
   private readonly scope: Uint8Array
   private readonly severities: Uint8Array[]
-  private readonly runIdAttribute: Uint8Array
-  private readonly sources: Uint8Array[]
-  private readonly regions: Uint8Array[]
-  private readonly envs: Uint8Array[]
-  /** Encoded key fields of the int attributes. */
-  private readonly keys: {seq: Uint8Array; userId: Uint8Array; durationMs: Uint8Array}
+  /**
+   * Everything of an int attribute before its varint (field tag and KeyValue length, key, value
+   * tag and length, int tag), by the varint's size; the seq's has the run id attribute in front,
+   * the user id's the source attribute (by source, then size).
+   */
+  private readonly seqHeads: Uint8Array[]
+  private readonly sourceUserHeads: Uint8Array[][]
+  private readonly durationHeads: Uint8Array[]
+  /** The region and env attributes and the trace_id field's tag and length, by region × ENVS.length + env. */
+  private readonly placeHeads: Uint8Array[]
   private timeMs = Number.NaN
-  private timeField: Uint8Array = new Uint8Array()
+  /** The time and severity fields and the body's tag, by level (the time is the batch's). */
+  private recordHeads: Uint8Array[] = []
 
   constructor(private readonly synth: LogSynth) {
     this.resources = synth.appNames.map((app) =>
@@ -133,26 +153,22 @@ class OtlpProtobuf implements BatchEncoder {
         w.uint32(TAG.recordSeverityNumber).uint32(severityNumber(level)).uint32(TAG.recordSeverityText).string(level)
       }),
     )
-    this.runIdAttribute = stringAttribute(TAG.recordAttribute, 'logbench.run_id', synth.runId)
-    this.sources = synth.sourceNames.map((source) => stringAttribute(TAG.recordAttribute, 'source', source))
-    this.regions = REGIONS.map((region) => stringAttribute(TAG.recordAttribute, 'region', region))
-    this.envs = ENVS.map((env) => stringAttribute(TAG.recordAttribute, 'env', env))
-    const key = (name: string) => encoded((w) => w.uint32(TAG.kvKey).string(name))
-    this.keys = {durationMs: key('duration_ms'), seq: key('logbench.seq'), userId: key('user_id')}
-  }
-
-  /** An attributes field holding KeyValue{key, int value}; `key` is the encoded key field. */
-  private intAttribute(key: Uint8Array, value: number): void {
-    const anyValue = 1 + varintSize(value)
-    this.w.uint32(TAG.recordAttribute).uint32(key.length + 2 + anyValue).raw(key).uint32(TAG.kvValue).uint32(anyValue).uint32(TAG.anyInt)
-    writeVarint(this.w, value)
+    this.seqHeads = intHeads('logbench.seq', stringAttribute(TAG.recordAttribute, 'logbench.run_id', synth.runId))
+    this.sourceUserHeads = synth.sourceNames.map((source) => intHeads('user_id', stringAttribute(TAG.recordAttribute, 'source', source)))
+    this.durationHeads = intHeads('duration_ms')
+    const traceTag = encoded((w) => w.uint32(TAG.recordTraceId).uint32(16))
+    this.placeHeads = REGIONS.flatMap((region) =>
+      ENVS.map((env) => concat(stringAttribute(TAG.recordAttribute, 'region', region), stringAttribute(TAG.recordAttribute, 'env', env), traceTag)),
+    )
+    this.ids.set(encoded((w) => w.uint32(TAG.recordSpanId).uint32(8)), 16)
   }
 
   encode(count: number, seqOf: (i: number) => number, timestampMs: number, out: ByteWriter): Buffer {
     const {grouper, synth, w} = this
     if (timestampMs !== this.timeMs) {
       this.timeMs = timestampMs
-      this.timeField = encoded((tw) => tw.uint32(TAG.recordTime).fixed64(nanosText(timestampMs)))
+      const time = encoded((tw) => tw.uint32(TAG.recordTime).fixed64(nanosText(timestampMs)))
+      this.recordHeads = this.severities.map((severity) => concat(time, severity, encoded((tw) => tw.uint32(TAG.recordBody))))
     }
 
     // The writer works in the batch's own buffer: no copy of the body.
@@ -160,7 +176,7 @@ class OtlpProtobuf implements BatchEncoder {
     w.pos = 0
     w.view = null
     w.states = null
-    grouper.group(count, synth.appNames.length, (i) => synth.begin(seqOf(i)).app)
+    grouper.group(count, synth.appNames.length, (i) => synth.appOf(seqOf(i)))
     const {order, starts} = grouper
     for (let app = 0; app < synth.appNames.length; app++) {
       if (starts[app] === starts[app + 1]) continue
@@ -176,34 +192,45 @@ class OtlpProtobuf implements BatchEncoder {
     return out.take()
   }
 
+  /**
+   * One LogRecord. Everything is drawn before anything is written, so the record's length is known
+   * and goes before it (no fork and shift of the record).
+   */
   private record(seq: number, timestampMs: number): void {
-    const {meta, scratch, synth, w} = this
+    const {ids, meta, scratch, synth, w} = this
     const drawn = synth.begin(seq)
-    w.uint32(TAG.scopeLogsRecord).fork().raw(this.timeField).raw(this.severities[drawn.level])
     scratch.pos = 0
     scratch.ensure(synth.entryBytes)
     if (synth.template) synth.writeEntry(scratch, seq, timestampMs)
     else synth.writeMessage(scratch, true)
-    const body = scratch.take()
-    w.uint32(TAG.recordBody).uint32(1 + varintSize(body.length) + body.length).uint32(TAG.anyString).bytes(body)
-    w.raw(this.runIdAttribute)
-    this.intAttribute(this.keys.seq, seq)
+    const bodyLength = scratch.pos
+    const anyValue = 1 + varintSize(bodyLength) + bodyLength
+    const head = this.recordHeads[drawn.level]
+    const seqSize = varintSize(seq)
+    const seqHead = this.seqHeads[seqSize]
+    let length = head.length + varintSize(anyValue) + anyValue + seqHead.length + seqSize
     if (synth.template) {
-      w.ldelim()
+      w.uint32(TAG.scopeLogsRecord).uint32(length).raw(head).uint32(anyValue).uint32(TAG.anyString).uint32(bodyLength).raw(scratch.buf.subarray(0, bodyLength))
+      w.raw(seqHead)
+      writeVarint(w, seq)
       return
     }
 
-    const source = drawn.source
     synth.drawMeta(meta)
-    synth.nibbles(this.trace, 32)
-    w.raw(this.sources[source])
-    this.intAttribute(this.keys.userId, meta.userId)
-    this.intAttribute(this.keys.durationMs, meta.durationMs)
-    w.raw(this.regions[meta.region]).raw(this.envs[meta.env])
-    packNibbles(this.trace, this.traceBytes)
-    packNibbles(meta.requestId, this.spanBytes)
-    w.uint32(TAG.recordTraceId).bytes(this.traceBytes).uint32(TAG.recordSpanId).bytes(this.spanBytes)
-    w.ldelim()
+    traceId(synth.seed, seq, ids)
+    packNibbles(meta.requestId, ids, 18)
+    const userSize = varintSize(meta.userId)
+    const userHead = this.sourceUserHeads[drawn.source][userSize]
+    const durationSize = varintSize(meta.durationMs)
+    const durationHead = this.durationHeads[durationSize]
+    const place = this.placeHeads[meta.region * ENVS.length + meta.env]
+    length += userHead.length + userSize + durationHead.length + durationSize + place.length + ids.length
+    w.uint32(TAG.scopeLogsRecord).uint32(length).raw(head).uint32(anyValue).uint32(TAG.anyString).uint32(bodyLength).raw(scratch.buf.subarray(0, bodyLength))
+    w.raw(seqHead)
+    writeVarint(w, seq)
+    w.raw(userHead).uint32(meta.userId)
+    w.raw(durationHead).uint32(meta.durationMs)
+    w.raw(place).raw(ids)
   }
 
   judge(response: Parameters<BatchEncoder['judge']>[0], count: number, nowEpochMs: number): Ack {
@@ -212,9 +239,26 @@ class OtlpProtobuf implements BatchEncoder {
   }
 }
 
-/** Hex digits (nibble values) packed two to a byte, the first digit high. */
-function packNibbles(nibbles: Uint8Array, into: Uint8Array): void {
-  for (let i = 0; i < into.length; i++) into[i] = (nibbles[2 * i] << 4) | nibbles[2 * i + 1]
+/**
+ * The trace id of log `seq`: 16 bytes hashed from the seed and seq (no draw of the generator, so
+ * it adds no randomness to the rest of the log; a pure function, so the same in both encodings).
+ */
+function traceId(seed: number, seq: number, into: Uint8Array): void {
+  const lo = seq >>> 0
+  const hi = Math.floor(seq / 4_294_967_296) >>> 0
+  let word = mix32(seed ^ mix32(lo ^ mix32(hi ^ 0x7f_4a_7c_15)))
+  for (let i = 0; i < 16; i += 4) {
+    word = mix32(word + 0x9e_37_79_b9)
+    into[i] = word >>> 24
+    into[i + 1] = (word >>> 16) & 255
+    into[i + 2] = (word >>> 8) & 255
+    into[i + 3] = word & 255
+  }
+}
+
+/** Hex digits (nibble values) packed two to a byte, the first digit high, into `into` from `at`. */
+function packNibbles(nibbles: Uint8Array, into: Uint8Array, at = 0): void {
+  for (let i = 0; 2 * i < nibbles.length; i++) into[at + i] = (nibbles[2 * i] << 4) | nibbles[2 * i + 1]
 }
 
 const HEX = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0))
@@ -226,7 +270,7 @@ class OtlpJson implements BatchEncoder {
   private readonly scratch = new ByteWriter(8192)
   private readonly grouper = new Grouper()
   private readonly meta: DrawnMeta = {durationMs: 0, env: 0, region: 0, requestId: new Uint8Array(16), userId: 0}
-  private readonly trace = new Uint8Array(32)
+  private readonly trace = new Uint8Array(16)
   private readonly resourceHeads: Uint8Array[]
   private readonly severities: Uint8Array[]
   private readonly sources: Uint8Array[]
@@ -258,7 +302,7 @@ class OtlpJson implements BatchEncoder {
     out.pos = 0
     out.ensure(64)
     out.bytes(OPEN)
-    grouper.group(count, synth.appNames.length, (i) => synth.begin(seqOf(i)).app)
+    grouper.group(count, synth.appNames.length, (i) => synth.appOf(seqOf(i)))
     const {order, starts} = grouper
     let firstGroup = true
     for (let app = 0; app < synth.appNames.length; app++) {
@@ -307,14 +351,17 @@ class OtlpJson implements BatchEncoder {
 
     const source = drawn.source
     synth.drawMeta(meta)
-    synth.nibbles(this.trace, 32)
+    traceId(synth.seed, seq, this.trace)
     out.bytes(this.sources[source])
     out.uint(meta.userId)
     out.bytes(DURATION_HEAD)
     out.uint(meta.durationMs)
     out.bytes(this.regions[meta.region])
     out.bytes(this.envs[meta.env])
-    for (const nibble of this.trace) out.byte(HEX[nibble])
+    for (const byte of this.trace) {
+      out.byte(HEX[byte >>> 4])
+      out.byte(HEX[byte & 15])
+    }
     out.bytes(SPAN_HEAD)
     for (const nibble of meta.requestId) out.byte(HEX[nibble])
     out.bytes(RECORD_CLOSE)
