@@ -62,6 +62,11 @@ Without --target, logbench starts its own serve on a free loopback port over the
     {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --logs 2000000 --clickhouse-url http://127.0.0.1:8123', description: "The guide's single worker against a running serve, verified in ClickHouse"},
     {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --rate 50000 --duration 10s', description: 'Open model: 50,000 logs/s for 10 s'},
     {command: "<%= config.bin %> run --target https://api.example.com/logs/batch --payload wrapped --header 'Authorization: Bearer TOKEN'", description: "Someone else's ingest API"},
+    {
+      command: '<%= config.bin %> run --protocol otlp --target http://127.0.0.1:4318 --clickhouse-url http://127.0.0.1:8123 --database otel --table otel_logs --verify-wait 30s',
+      description: "An OpenTelemetry collector (OTLP/HTTP protobuf to /v1/logs), verified in the ClickHouse exporter's otel_logs",
+    },
+    {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --template entry.json --payload ndjson', description: 'Your own field names and nesting: a JSON body template with placeholders'},
     {command: "<%= config.bin %> run --logs 200000 --threshold 'throughput>=20000' --threshold 'p99<=250ms' --json > result.json", description: 'CI gate'},
   ]
 
