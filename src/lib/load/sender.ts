@@ -246,7 +246,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   ): Promise<boolean> => {
     // The nonce keeps a re-run with the same --run-id from being answered out of serve's key cache.
     const key = `${synth.runId}-${invocation}-w${worker.index}-b${b}`
-    const headers = {...baseHeaders, 'idempotency-key': key, ...options.headers}
+    let headers: Record<string, string> = {...baseHeaders, 'idempotency-key': key, ...options.headers}
     let body = firstBody
     logs.sent += count
     batches.sent++
@@ -314,6 +314,8 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
         seqs = again
         pending = again.length
         body = resend(again)
+        // Another body is another request: it must not be answered as the first one was.
+        headers = {...headers, 'idempotency-key': `${key}-r${attempt + 1}`}
         bytesSent += body.length
         continue
       } catch (error) {
