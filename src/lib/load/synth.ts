@@ -809,7 +809,3 @@ function writeWordHex(out: ByteWriter, word: number): void {
 
   out.pos = pos
 }
-
-export function contentTypeOf(payload: Payload): string {
-  return payload === 'ndjson' ? 'application/x-ndjson' : 'application/json'
-}
