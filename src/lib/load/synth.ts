@@ -7,9 +7,14 @@
  * built in, and a 4-worker run produces exactly the logs of a 1-worker run of
  * the same total. Nothing is kept between logs: memory does not grow with --logs.
  *
- * Bodies are built by string concatenation from pre-escaped fragments; the
- * variable parts are digits and identifiers checked at start, so no
- * JSON.stringify runs per log.
+ * Bodies are written as bytes from pre-escaped fragments; the variable parts
+ * are digits and identifiers checked at start, so no JSON.stringify runs per
+ * log.
+ *
+ * Every shape of a log starts with begin(seq), which draws its app, level,
+ * source and message template: the default shape (writeLog), a body template
+ * (generate/template.ts) and each wire protocol (protocols/) then write the
+ * same choices, so a seed gives the same apps, levels and messages in all of them.
  */
 import type {Level} from '../store/index.js'
 
