@@ -27,7 +27,9 @@ export default class Analyze extends BaseCommand {
 Reports:
 ${REPORT_NAMES.map((name) => `  ${name.padEnd(12)}${REPORT_DESCRIPTIONS[name]}`).join('\n')}
 
-rates counts logs in buckets of created_at (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
+Every report reads the table through its profile: the columns (or keys inside a JSON or Map column) that hold the event time, ingest time, app, level, message, source, run id and seq, detected from the columns or given with --column. The overview skips a report the table has no column for, saying which --column flag would supply it; a report named on the command line that cannot run exits 2.
+
+rates counts logs in buckets of the ingest time (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
 
   static examples = [
     {command: '<%= config.bin %> analyze', description: 'An overview of every report'},
@@ -58,10 +60,10 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
       helpGroup: 'STORAGE',
     }),
     since: Flags.string({
-      description: 'only logs with created_at at or after this time: 30m, 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
+      description: 'only logs stored (ingest time, else event time) at or after this time: 30m, 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
       helpGroup: 'FILTERS',
     }),
-    app: listFlag('only these app_id values (repeat the flag or separate with commas)'),
+    app: listFlag('only these apps (repeat the flag or separate with commas)'),
     level: listFlag('only these levels: debug, info, warn, error, fatal (repeat or separate with commas)'),
     'run-id': listFlag('only these run ids (repeat or separate with commas)'),
     bucket: Flags.string({description: 'rates: bucket width, e.g. 1s, 10s, 1m [default: from the span of the data, 1s for short runs]'}),

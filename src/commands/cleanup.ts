@@ -24,6 +24,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     {command: '<%= config.bin %> cleanup --apps payment-service,auth-service --yes', description: 'Delete the rows of some apps (the guide\'s DELETE)'},
     {command: '<%= config.bin %> cleanup --before 1d --optimize --yes --json', description: 'Delete rows older than a day, merge parts, report as JSON'},
     {command: '<%= config.bin %> cleanup --drop', description: 'Drop the table (asks first)'},
+    {command: '<%= config.bin %> cleanup --truncate --yes --database guide_db', description: 'Empty your own table (named, so cleanup may change it)'},
   ]
 
   static flags = {

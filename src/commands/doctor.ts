@@ -9,6 +9,8 @@ export default class Doctor extends BaseCommand {
   static examples = [
     '<%= config.bin %> doctor',
     'CLICKHOUSE_URL=http://127.0.0.1:8123 <%= config.bin %> doctor --json',
+    '<%= config.bin %> doctor --clickhouse-url http://127.0.0.1:8123 --database otel --table otel_logs',
+    "<%= config.bin %> doctor --database guide_db --column run_id=metadata.test_run --column event_time=ts",
   ]
 
   static flags = {...storeFlags, ...profileFlags}

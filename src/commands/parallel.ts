@@ -27,6 +27,10 @@ Without --target, logbench starts its own serve on a free loopback port over the
       description: "The guide's test (4 x 2 M) against a running serve, verified in ClickHouse",
     },
     {command: '<%= config.bin %> parallel --workers 4 --rate 100000 --duration 30s --json > result.json', description: 'Open model: 100,000 logs/s split over 4 workers for 30 s'},
+    {
+      command: '<%= config.bin %> parallel --workers 4 --target http://127.0.0.1:3000/api/logs/batch --payload wrapped --clickhouse-url http://127.0.0.1:8123 --database guide_db',
+      description: "Your own API and table: verified through the table's profile (run id and seq found in its JSON metadata column)",
+    },
   ]
 
   static flags = {

@@ -3,7 +3,7 @@ import type {LagReport} from './types.js'
 import {type ReportContext} from './context.js'
 
 /**
- * Ingest delay: created_at (when ClickHouse stored the row) minus timestamp
+ * Ingest delay: the ingest time (when the row was stored) minus the event time
  * (when the client made the log). Exact quantiles (quantilesExact: the value at
  * index floor(level × n) of the sorted delays); negative delays mean the
  * client's clock is ahead and are counted apart. On ClickHouse versions whose

@@ -53,7 +53,7 @@ const RENDERERS: Renderers = {
   apps: (data) =>
     renderTable({
       align: ['left', 'right', 'right'],
-      head: ['app_id', 'logs', 'share (%)'],
+      head: ['app', 'logs', 'share (%)'],
       rows: data.rows.map((row) => [displayText(row.app), formatInt(row.logs), formatPercent(row.share)]),
     }) + more(data.truncated, 'apps'),
 
@@ -67,7 +67,7 @@ const RENDERERS: Renderers = {
       ['p99 (ms)', ms(data.p99Ms)],
       ['max (ms)', ms(data.maxMs)],
       ['mean (ms)', data.meanMs === null ? '—' : formatFixed(data.meanMs, 1)],
-      ['timestamp after created_at (logs)', data.negative > 0 ? chalk.yellow(formatInt(data.negative)) : '0'],
+      ['event time after ingest time (logs)', data.negative > 0 ? chalk.yellow(formatInt(data.negative)) : '0'],
     ])
     return data.resolutionMs >= 1000
       ? `${table}\n${chalk.dim(`times are stored to the second on this ClickHouse version: delays are whole seconds`)}`
@@ -106,8 +106,8 @@ const RENDERERS: Renderers = {
       renderKeyValue([
         ['bucket', `${formatInterval(data.bucketMs)}${data.bucketSource === 'auto' ? ' (auto)' : ''}`],
         ['logs', formatInt(data.logs)],
-        ['first created_at (UTC)', formatUtc(data.firstCreatedAt)],
-        ['last created_at (UTC)', formatUtc(data.lastCreatedAt)],
+        ['first stored (UTC)', formatUtc(data.firstCreatedAt)],
+        ['last stored (UTC)', formatUtc(data.lastCreatedAt)],
         ['active period', formatDuration(data.activeMs)],
         ['mean (logs/s)', rate(data.meanPerSecond)],
         ['peak (logs/s)', `${chalk.bold(rate(data.peakPerSecond))} at ${formatUtc(data.peakAt).slice(11)}`],
@@ -144,7 +144,7 @@ const RENDERERS: Renderers = {
   runs: (data) =>
     renderTable({
       align: ['left', ...right(5)],
-      head: ['run_id', 'logs', 'first created_at (UTC)', 'last created_at (UTC)', 'duration (s)', 'logs/s'],
+      head: ['run id', 'logs', 'first stored (UTC)', 'last stored (UTC)', 'duration (s)', 'logs/s'],
       rows: data.rows.map((row) => [
         row.runId === '' ? chalk.dim('(none)') : displayText(row.runId, 40),
         formatInt(row.logs),
@@ -192,8 +192,8 @@ const RENDERERS: Renderers = {
   total: (data) =>
     renderKeyValue([
       ['logs', formatInt(data.logs)],
-      ['first created_at (UTC)', formatUtc(data.firstCreatedAt)],
-      ['last created_at (UTC)', formatUtc(data.lastCreatedAt)],
+      ['first stored (UTC)', formatUtc(data.firstCreatedAt)],
+      ['last stored (UTC)', formatUtc(data.lastCreatedAt)],
       ['apps', data.apps === null ? 'n/a (no app column)' : formatInt(data.apps)],
       ['runs', data.runs === null ? 'n/a (no run id column)' : formatInt(data.runs)],
     ]),

@@ -6,14 +6,14 @@ export const REPORT_NAMES = ['total', 'apps', 'levels', 'rates', 'runs', 'lag', 
 export type ReportName = (typeof REPORT_NAMES)[number]
 
 export const REPORT_DESCRIPTIONS: Record<ReportName, string> = {
-  apps: 'logs per app_id, with their share',
+  apps: 'logs per app, with their share',
   levels: 'logs per level, with their share',
-  lag: 'ingest delay (created_at − timestamp): min, p50, p90, p99, max',
+  lag: 'ingest delay (ingest time − event time): min, p50, p90, p99, max',
   partitions: 'active parts, rows and bytes per partition, newest first',
-  rates: 'logs per second in buckets of created_at: mean, peak, chart',
-  runs: 'one row per run id: logs, first and last created_at, rate',
+  rates: 'logs per second in buckets of ingest time (else event time): mean, peak, chart',
+  runs: 'one row per run id: logs, first and last stored, rate',
   size: 'parts, rows, on-disk and (un)compressed bytes, ratio, bytes/row',
-  total: 'logs stored, first and last created_at, distinct apps and runs',
+  total: 'logs stored, first and last stored, distinct apps and runs',
 }
 
 export interface TotalReport {

@@ -17,7 +17,7 @@ export interface CleanupRequest {
   /** Delete rows matching every given condition (AND). */
   apps: string[]
   runIds: string[]
-  /** created_at < before (epoch ms) */
+  /** ingest time (else event time) < before (epoch ms) */
   before?: number
 }
 
