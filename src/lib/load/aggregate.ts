@@ -126,6 +126,8 @@ export function assess(result: Pick<AggregateResult, 'workersFailed' | 'workers'
   if (result.logs.acked === 0) return {grade: 'failed', summary: 'nothing was acknowledged'}
   const caveats: string[] = []
   if (result.errors.total > 0) caveats.push(`${result.errors.total.toLocaleString('en-US')} batches failed`)
+  // Records an answer refused one by one (OTLP partialSuccess, _bulk items) fail no whole batch.
+  else if (result.logs.failed > 0) caveats.push(`${result.logs.failed.toLocaleString('en-US')} logs refused`)
   if (result.interrupted) caveats.push('interrupted before the end')
   const suffix = caveats.length > 0 ? ` (${caveats.join('; ')})` : ''
   if (rate >= 100_000 && caveats.length === 0) return {grade: 'excellent', summary: `${fmt} logs/s: the system handled extreme load remarkably well`}
