@@ -68,3 +68,21 @@ describe('load/sender: acknowledgements per record', () => {
     expect(outcome.batches).to.deep.equal({acked: 3, failed: 0, sent: 3})
   })
 })
+
+describe('load/aggregate: the assessment of a run whose records were refused one by one', () => {
+  it('names the refused logs when no whole batch failed, and keeps the excellent grade for a clean run only', async () => {
+    const {assess} = await import('../../../../src/lib/load/aggregate.js')
+    const run = (failed: number) =>
+      assess({
+        errors: {byClass: {}, logsByClass: failed ? {partial: failed} : {}, samples: {}, total: 0},
+        interrupted: false,
+        logs: {acked: 1_000_000 - failed, failed, sent: 1_000_000},
+        throughput: {batchesPerSecond: 150, bytesPerSecond: 1, logsPerSecond: 150_000},
+        verification: null,
+        workers: [],
+        workersFailed: 0,
+      })
+    expect(run(0)).to.deep.include({grade: 'excellent'})
+    expect(run(20_000)).to.deep.equal({grade: 'good', summary: '150,000 logs/s: solid ingest throughput (20,000 logs refused)'})
+  })
+})
