@@ -16,7 +16,7 @@ import {parseColumnFlags} from '../lib/store/index.js'
 /** Flags shared by run and parallel (parallel imports them from here). */
 export const loadFlags = {
   target: Flags.string({
-    description: 'URL to POST batches to; a bare origin posts to /api/logs/batch. Without it logbench starts its own serve on a free loopback port, storing into the store flags, and verifies there',
+    description: 'URL to POST batches to; a bare origin posts to /api/logs/batch (or the default path of --protocol). Without it logbench starts its own serve on a free loopback port, storing into the store flags, and verifies there',
     helpGroup: 'TARGET',
   }),
   header: Flags.string({description: "extra request header, 'Name: value' (repeatable)", helpGroup: 'TARGET', multiple: true}),
@@ -51,7 +51,7 @@ export const loadFlags = {
 
 export default class Run extends BaseCommand {
   static summary = 'Run one load-generating worker: synthesise logs, POST them in batches, measure, verify.'
-  static description = `Logs are synthesised on the fly from --seed in constant memory, whatever --logs is: the same seed gives byte-identical logs. Every log carries metadata.run_id and metadata.seq, so what was acknowledged can be checked against what was stored.
+  static description = `Logs are synthesised on the fly from --seed in constant memory, whatever --logs is: the same seed gives byte-identical logs. Every log carries its run id and seq (metadata.run_id and metadata.seq in the default shape; where a --template puts them; the logbench.run_id and logbench.seq attributes in OTLP), so what was acknowledged can be checked against what was stored. With --protocol, run speaks OTLP/HTTP, Loki push or Elasticsearch _bulk, and counts acknowledgements per record (OTLP partialSuccess, _bulk item statuses; 429 items are sent again alone).
 
 Closed model by default (--concurrency batches in flight); open model with --rate logs/s, where latency runs from each batch's intended send time, so a stalled server shows in the percentiles (no coordinated omission). Latencies go into an HDR histogram (p50, p90, p99, p99.9, max); errors are counted by class (timeout, reset, refused, http_<status>); retries are counted apart and an acknowledgement is never counted twice.
 
