@@ -9,14 +9,15 @@
  *   the entry of the body template as JSON text).
  * - Attributes logbench.run_id and logbench.seq, then for the default shape
  *   source, user_id, duration_ms, region and env; its request id is the span
- *   id, and a trace id is drawn after it.
+ *   id, and the trace id is hashed from the seed and seq.
  * - JSON mapping: trace and span ids in hex, enums as integers, 64-bit
  *   integers (times, intValue) as strings.
  *
  * The protobuf is written with protobufjs's Writer straight into the batch
  * buffer; what is the same for every record (the run id attribute, severity
  * fields, each source, region and env attribute, the resource of each
- * service) is encoded once.
+ * service) is encoded once, and each record's length is computed before it is
+ * written, so no record is shifted to make room for its length.
  *
  * An answer acknowledges the records it does not list in
  * partialSuccess.rejectedLogRecords; those count as failed (class "partial")
@@ -64,7 +65,6 @@ const TAG = {
   scopeLogsRecord: (2 << 3) | 2,
   scopeLogsScope: (1 << 3) | 2,
   scopeName: (1 << 3) | 2,
-  scopeVersion: (2 << 3) | 2,
 } as const
 
 const encoded = (build: (w: PbWriter) => void): Uint8Array => {
