@@ -17,11 +17,19 @@ import {parseColumnFlags} from '../lib/store/index.js'
 /** Flags shared by run and parallel (parallel imports them from here). */
 export const loadFlags = {
   target: Flags.string({
-    description: 'URL to POST batches to; a bare origin posts to /api/logs/batch. Without it logbench starts its own serve on a free loopback port, storing into the store flags, and verifies there',
+    description: 'URL to POST batches to; a bare origin posts to /api/logs/batch (or the default path of --protocol). Without it logbench starts its own serve on a free loopback port, storing into the store flags, and verifies there',
     helpGroup: 'TARGET',
   }),
   header: Flags.string({description: "extra request header, 'Name: value' (repeatable)", helpGroup: 'TARGET', multiple: true}),
-  payload: Flags.string({default: 'array', description: 'body shape: a JSON array, {"logs": [...]} (wrapped) or NDJSON', helpGroup: 'TARGET', options: ['array', 'wrapped', 'ndjson']}),
+  protocol: Flags.string({
+    description:
+      'wire protocol: json (the --payload shapes of an ingest API), otlp (OTLP/HTTP logs, /v1/logs), loki (Loki push, /loki/api/v1/push) or elasticsearch (_bulk); a bare --target origin posts to its default path [default: json]',
+    helpGroup: 'TARGET',
+  }),
+  payload: Flags.string({description: 'json protocol: a JSON array, {"logs": [...]} (wrapped) or NDJSON [default: array]', helpGroup: 'TARGET', options: ['array', 'wrapped', 'ndjson']}),
+  'otlp-encoding': Flags.string({description: 'otlp protocol: protobuf or json (the OTLP JSON mapping) [default: protobuf]', helpGroup: 'TARGET'}),
+  'loki-shards': Flags.integer({description: 'loki protocol: values of an extra stream label "shard", for more streams (apps x levels x N) [default: 1]', helpGroup: 'TARGET'}),
+  'es-index': Flags.string({description: 'elasticsearch protocol: index or data stream of every document [default: logbench]', helpGroup: 'TARGET'}),
   'batch-size': Flags.integer({default: 1000, description: 'logs per request', max: 1_000_000, min: 1}),
   duration: Flags.string({description: 'send for this long (30s, 2m; a bare number is seconds) instead of a number of logs'}),
   concurrency: Flags.integer({default: 4, description: 'closed model: batches in flight per worker (a new one goes when one is answered)', min: 1}),
@@ -30,6 +38,10 @@ export const loadFlags = {
   timeout: Flags.string({default: '30s', description: 'time allowed for an answer'}),
   retries: Flags.integer({default: 5, description: 'retries of a batch after 429/502/503/504, a timeout or a dropped connection (exponential back-off with jitter, Retry-After honoured)', min: 0}),
   seed: Flags.integer({default: 1, description: 'seed of the synthetic logs: same seed, same logs', max: 4_294_967_295, min: 0, helpGroup: 'LOGS'}),
+  template: Flags.string({
+    description: 'a JSON file shaping each log with the user\'s field names and nesting: placeholders {{app}}, {{level}}, {{message}}, {{source}}, {{timestamp}} (:iso, :ms, :s, :ns), {{run_id}}, {{seq}}, {{id:N}} beside static fields',
+    helpGroup: 'LOGS',
+  }),
   'run-id': Flags.string({description: 'run id written into every log (metadata.run_id) [default: run-<time>-<random>]', helpGroup: 'LOGS'}),
   apps: Flags.string({description: 'apps and weights, name:weight,... [default: payment-service, auth-service, api-gateway, notification-service, equal weights]', helpGroup: 'LOGS'}),
   'error-rate': Flags.string({description: 'share of logs replaced by injected errors (0.1 or 10%)', helpGroup: 'LOGS'}),
@@ -42,7 +54,7 @@ export const loadFlags = {
 
 export default class Run extends BaseCommand {
   static summary = 'Run one load-generating worker: synthesise logs, POST them in batches, measure, verify.'
-  static description = `Logs are synthesised on the fly from --seed in constant memory, whatever --logs is: the same seed gives byte-identical logs. Every log carries metadata.run_id and metadata.seq, so what was acknowledged can be checked against what was stored.
+  static description = `Logs are synthesised on the fly from --seed in constant memory, whatever --logs is: the same seed gives byte-identical logs. Every log carries its run id and seq (metadata.run_id and metadata.seq in the default shape; where a --template puts them; the logbench.run_id and logbench.seq attributes in OTLP), so what was acknowledged can be checked against what was stored. With --protocol, run speaks OTLP/HTTP, Loki push or Elasticsearch _bulk, and counts acknowledgements per record (OTLP partialSuccess, _bulk item statuses; 429 items are sent again alone).
 
 Closed model by default (--concurrency batches in flight); open model with --rate logs/s, where latency runs from each batch's intended send time, so a stalled server shows in the percentiles (no coordinated omission). Latencies go into an HDR histogram (p50, p90, p99, p99.9, max); errors are counted by class (timeout, reset, refused, http_<status>); retries are counted apart and an acknowledgement is never counted twice.
 
@@ -53,6 +65,11 @@ Without --target, logbench starts its own serve on a free loopback port over the
     {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --logs 2000000 --clickhouse-url http://127.0.0.1:8123', description: "The guide's single worker against a running serve, verified in ClickHouse"},
     {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --rate 50000 --duration 10s', description: 'Open model: 50,000 logs/s for 10 s'},
     {command: "<%= config.bin %> run --target https://api.example.com/logs/batch --payload wrapped --header 'Authorization: Bearer TOKEN'", description: "Someone else's ingest API"},
+    {
+      command: '<%= config.bin %> run --protocol otlp --target http://127.0.0.1:4318 --clickhouse-url http://127.0.0.1:8123 --database otel --table otel_logs --verify-wait 30s',
+      description: "An OpenTelemetry collector (OTLP/HTTP protobuf to /v1/logs), verified in the ClickHouse exporter's otel_logs",
+    },
+    {command: '<%= config.bin %> run --target http://127.0.0.1:3000 --template entry.json --payload ndjson', description: 'Your own field names and nesting: a JSON body template with placeholders'},
     {command: "<%= config.bin %> run --logs 200000 --threshold 'throughput>=20000' --threshold 'p99<=250ms' --json > result.json", description: 'CI gate'},
   ]
 

@@ -44,7 +44,7 @@ describe('logbench run', () => {
     expect(json.latency.p50Ms).to.be.a('number').greaterThan(0)
     expect(json.latency.p99Ms).to.be.at.least(json.latency.p50Ms)
     expect(json.latency.histogram).to.be.a('string')
-    expect(json.errors).to.deep.equal({byClass: {}, samples: {}, total: 0})
+    expect(json.errors).to.deep.equal({byClass: {}, logsByClass: {}, logsByKind: {}, samples: {}, total: 0})
     expect(json.verification).to.deep.include({acked: 20_000, duplicated: 0, missing: 0, ok: true, stored: 20_000})
     expect(json.config).to.deep.include({batchSize: 1000, model: 'closed', payload: 'array', seed: 7})
     expect(json.analysis.reports.total.logs).to.equal(20_000)

@@ -60,6 +60,8 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
     endedAt: new Date(startedAtMs + durationMs).toISOString(),
     errors: {
       byClass: ClassCounter.sum(results.map((r) => r.errors.byClass)),
+      logsByClass: ClassCounter.sum(results.map((r) => r.errors.logsByClass ?? {})),
+      logsByKind: ClassCounter.sum(results.map((r) => r.errors.logsByKind ?? {})),
       samples,
       total: results.reduce((sum, r) => sum + r.errors.total, 0),
     },
@@ -127,6 +129,8 @@ export function assess(result: Pick<AggregateResult, 'workersFailed' | 'workers'
   if (result.logs.acked === 0) return {grade: 'failed', summary: 'nothing was acknowledged'}
   const caveats: string[] = []
   if (result.errors.total > 0) caveats.push(`${result.errors.total.toLocaleString('en-US')} batches failed`)
+  // Records an answer refused one by one (OTLP partialSuccess, _bulk items) fail no whole batch.
+  else if (result.logs.failed > 0) caveats.push(`${result.logs.failed.toLocaleString('en-US')} logs refused`)
   if (result.interrupted) caveats.push('interrupted before the end')
   const suffix = caveats.length > 0 ? ` (${caveats.join('; ')})` : ''
   if (rate >= 100_000 && caveats.length === 0) return {grade: 'excellent', summary: `${fmt} logs/s: the system handled extreme load remarkably well`}
@@ -168,10 +172,12 @@ export function buildAggregate(
       maxInFlight: first?.maxInFlight,
       model: first?.model ?? 'closed',
       payload: first?.payload ?? 'array',
+      protocol: first?.protocol,
       rate: results.some((r) => r.config.rate !== undefined) ? results.reduce((sum, r) => sum + (r.config.rate ?? 0), 0) : undefined,
       retries: first?.retries ?? 0,
       seed: first?.seed ?? 0,
       target: first?.target ?? '',
+      template: first?.template,
       timeoutMs: first?.timeoutMs ?? 0,
       workers: workers.length,
     },

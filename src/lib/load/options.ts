@@ -5,9 +5,16 @@
  * the workers that `parallel` starts.
  */
 import {randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {usageError} from '../errors.js'
 import {parseDuration} from '../units.js'
+import {type BodyTemplate, parseTemplate} from './generate/template.js'
+import {INDEX_NAME} from './protocols/elasticsearch.js'
+import {defaultPath, type ProtocolConfig, type ProtocolName, PROTOCOLS} from './protocols/index.js'
+import {MAX_LOKI_SHARDS} from './protocols/loki.js'
+import {OTLP_ENCODINGS, type OtlpEncoding} from './protocols/otlp.js'
 import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './synth.js'
 import {parseThreshold, type Threshold} from './thresholds.js'
 
@@ -18,7 +25,13 @@ export interface LoadFlagValues {
   rate?: number
   'max-in-flight': number
   'batch-size': number
-  payload: string
+  /** JSON shape (json protocol only); array when not given. */
+  payload?: string
+  protocol?: string
+  'otlp-encoding'?: string
+  'loki-shards'?: number
+  'es-index'?: string
+  template?: string
   header?: string[]
   timeout: string
   retries: number
@@ -41,6 +54,10 @@ export interface LoadSettings {
   maxInFlight: number
   batchSize: number
   payload: Payload
+  protocol: ProtocolConfig
+  /** The body template, compiled, and the file it came from (for the workers). */
+  template?: BodyTemplate
+  templateFile?: string
   headers: Record<string, string>
   /** The --header values as given, for forwarding. */
   headerArgs: string[]
@@ -124,7 +141,53 @@ export function parseIntervalFlag(text: string | undefined): number {
   return ms
 }
 
+/** --protocol and the flags that belong to one protocol only. */
+export function parseProtocol(flags: Pick<LoadFlagValues, 'protocol' | 'otlp-encoding' | 'loki-shards' | 'es-index' | 'payload'>): ProtocolConfig {
+  const name = (flags.protocol ?? 'json') as ProtocolName
+  if (!PROTOCOLS.includes(name)) throw usageError(`--protocol ${flags.protocol} is not known`, `use one of ${PROTOCOLS.join(', ')}`)
+  const only = (flag: string, given: unknown, protocol: ProtocolName) => {
+    if (given !== undefined && name !== protocol) throw usageError(`--${flag} applies to --protocol ${protocol}, not ${name}`, `leave --${flag} out, or pass --protocol ${protocol}`)
+  }
+
+  only('payload', flags.payload, 'json')
+  only('otlp-encoding', flags['otlp-encoding'], 'otlp')
+  only('loki-shards', flags['loki-shards'], 'loki')
+  only('es-index', flags['es-index'], 'elasticsearch')
+  const protocol: ProtocolConfig = {name}
+  if (name === 'otlp') {
+    const encoding = (flags['otlp-encoding'] ?? 'protobuf') as OtlpEncoding
+    if (!OTLP_ENCODINGS.includes(encoding)) throw usageError(`--otlp-encoding ${flags['otlp-encoding']} is not known`, `use ${OTLP_ENCODINGS.join(' or ')}`)
+    protocol.encoding = encoding
+  }
+
+  if (name === 'loki') {
+    const shards = flags['loki-shards'] ?? 1
+    if (!(Number.isInteger(shards) && shards >= 1 && shards <= MAX_LOKI_SHARDS)) throw usageError(`--loki-shards ${shards} is out of range`, `give 1 to ${MAX_LOKI_SHARDS}`)
+    protocol.lokiShards = shards
+  }
+
+  if (name === 'elasticsearch') {
+    const index = flags['es-index'] ?? 'logbench'
+    if (!INDEX_NAME.test(index)) throw usageError(`--es-index "${index}" is not an index or data stream name`, 'use lower-case letters, digits, ".", "_", "+" and "-", e.g. --es-index logs-logbench-default')
+    protocol.index = index
+  }
+
+  return protocol
+}
+
+function readTemplate(file: string): BodyTemplate {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw usageError(`--template ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give the path of a JSON file')
+  }
+
+  return parseTemplate(text, file)
+}
+
 export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
+  const protocol = parseProtocol(flags)
   let target: URL | undefined
   if (flags.target !== undefined) {
     try {
@@ -134,10 +197,13 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
     }
 
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw usageError(`--target ${flags.target} must be an http or https URL`)
-    if (target.pathname === '/' || target.pathname === '') target.pathname = '/api/logs/batch'
+    if (target.pathname === '/' || target.pathname === '') target.pathname = defaultPath(protocol.name)
+  } else if (protocol.name !== 'json') {
+    throw usageError(`--protocol ${protocol.name} needs --target`, `logbench's own serve takes the JSON shapes; point --target at the collector or API, e.g. --target http://127.0.0.1:4318 (posts to ${defaultPath(protocol.name)})`)
   }
 
-  if (!(PAYLOADS as readonly string[]).includes(flags.payload)) throw usageError(`--payload ${flags.payload}: use ${PAYLOADS.join(', ')}`)
+  const payload = flags.payload ?? 'array'
+  if (!(PAYLOADS as readonly string[]).includes(payload)) throw usageError(`--payload ${payload}: use ${PAYLOADS.join(', ')}`)
   const runId = flags['run-id'] ?? newRunId()
   if (!isValidRunId(runId)) throw usageError(`--run-id "${runId}" is not valid`, 'use letters, digits, ".", "_" and "-" (at most 64 characters)')
   const headers: Record<string, string> = {}
@@ -162,12 +228,15 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
     headers,
     intervalMs,
     maxInFlight: flags['max-in-flight'],
-    payload: flags.payload as Payload,
+    payload: payload as Payload,
+    protocol,
     rate: flags.rate,
     retries: flags.retries,
     runId,
     seed: flags.seed,
     target,
+    template: flags.template === undefined ? undefined : readTemplate(flags.template),
+    templateFile: flags.template === undefined ? undefined : path.resolve(flags.template),
     thresholds: (flags.threshold ?? []).map((expression) => parseThreshold(expression)),
     timeoutMs,
     verify: flags.verify,
@@ -189,8 +258,6 @@ export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
     String(settings.seed),
     '--batch-size',
     String(settings.batchSize),
-    '--payload',
-    settings.payload,
     '--concurrency',
     String(settings.concurrency),
     '--max-in-flight',
@@ -203,6 +270,13 @@ export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
     String(settings.errorRate),
     '--no-verify',
   ]
+  const {protocol} = settings
+  if (protocol.name === 'json') args.push('--payload', settings.payload)
+  else args.push('--protocol', protocol.name)
+  if (protocol.encoding !== undefined) args.push('--otlp-encoding', protocol.encoding)
+  if (protocol.lokiShards !== undefined) args.push('--loki-shards', String(protocol.lokiShards))
+  if (protocol.index !== undefined) args.push('--es-index', protocol.index)
+  if (settings.templateFile !== undefined) args.push('--template', settings.templateFile)
   if (settings.durationMs !== undefined) args.push('--duration', `${settings.durationMs}ms`)
   args.push('--interval', `${settings.intervalMs}ms`)
   if (settings.appsArg !== undefined) args.push('--apps', settings.appsArg)

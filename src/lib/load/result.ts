@@ -7,6 +7,7 @@ import type {ClickHouseView} from './measure/clickhouse-view.js'
 import type {ResourceSeries} from './measure/resources.js'
 import type {Timeline} from './measure/timeline.js'
 import type {Bottleneck} from './measure/verdict.js'
+import type {ProtocolConfig} from './protocols/index.js'
 import type {WorkerSlot} from './sender.js'
 import type {LatencySummary} from './stats.js'
 import type {Payload, Weighted} from './synth.js'
@@ -19,6 +20,10 @@ export interface RunConfig {
   /** URL the batches were POSTed to. */
   target: string
   payload: Payload
+  /** The wire protocol and its options (absent in results of older versions: json). */
+  protocol?: ProtocolConfig
+  /** The body template file, when the entries followed one. */
+  template?: string
   batchSize: number
   model: 'closed' | 'open'
   concurrency: number
@@ -63,8 +68,12 @@ export interface Measurements {
   latency: LatencyReport
   /** From the actual first send to the acknowledgement. */
   serviceLatency: LatencyReport
-  /** Batches that failed for good, by class of their last error, with one sample message per class. */
-  errors: {total: number; byClass: Record<string, number>; samples: Record<string, string>}
+  /**
+   * Batches that failed for good, by class of their last error, with one sample message per class;
+   * and logs that failed for good (whole batches, and records an answer refused), by class and by
+   * kind (backpressure, transport, rejected, other, interrupted). Older results lack the log counts.
+   */
+  errors: {total: number; byClass: Record<string, number>; samples: Record<string, string>; logsByClass?: Record<string, number>; logsByKind?: Record<string, number>}
   /** Attempts that failed and were retried, by class. */
   retries: {count: number; byClass: Record<string, number>}
   /** Keys (batch × workers + worker) of batches not acknowledged, for exact verification; capped. */

@@ -15,13 +15,18 @@ import {randomBytes} from 'node:crypto'
  */
 import type {Clock} from './clock.js'
 import type {IntervalHooks} from './measure/timeline.js'
+import type {BatchEncoder} from './protocols/ack.js'
 import type {Payload} from './synth.js'
 import type {LogSynth} from './synth.js'
-import type {Transport, TransportResponse} from './transport.js'
+import type {Transport} from './transport.js'
 
 import {systemClock} from './clock.js'
+import {HttpStatusError} from './protocols/ack.js'
+import {jsonEncoder} from './protocols/json.js'
 import {classifyError, ClassCounter, type Histogram, newHistogram, recordMs} from './stats.js'
-import {ByteWriter, contentTypeOf} from './synth.js'
+import {ByteWriter} from './synth.js'
+
+export {parseRetryAfter} from './protocols/ack.js'
 
 export interface WorkerSlot {
   /** 0-based index of this worker among `count`. */
@@ -39,6 +44,8 @@ export interface SenderOptions {
   durationMs?: number
   batchSize: number
   payload: Payload
+  /** How bodies are written and answers judged; the JSON shape of `payload` by default. */
+  encoder?: BatchEncoder
   /** Extra request headers (after the defaults, so they can override them). */
   headers?: Record<string, string>
   /** Closed model: batches in flight. */
@@ -95,8 +102,8 @@ export interface SendOutcome {
   batches: Counts
   bytesSent: number
   retries: {count: number; byClass: Record<string, number>}
-  /** Batches that failed for good, by class of their last error. */
-  errors: {total: number; byClass: Record<string, number>}
+  /** Batches that failed for good, by class of their last error; and logs that failed for good, by class. */
+  errors: {total: number; byClass: Record<string, number>; logsByClass: Record<string, number>}
   /** One example message per error class (status and start of the body, or the error). */
   errorSamples: Record<string, string>
   /** Latency from the intended send time to the acknowledgement, per acknowledged batch. */
@@ -117,30 +124,6 @@ const RETRYABLE = new Set(['http_429', 'http_502', 'http_503', 'http_504', 'time
 /** Classes that mean the target is not there at all. */
 const UNREACHABLE = new Set(['refused', 'dns'])
 const FAILED_BATCH_CAP = 10_000
-
-class HttpStatusError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly retryAfterMs: number | undefined,
-    readonly sample: string,
-  ) {
-    super(sample)
-  }
-}
-
-class PartialAckError extends Error {
-  readonly code = 'PARTIAL'
-}
-
-/** Retry-After in ms from seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, nowEpochMs: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value
-  if (!text) return undefined
-  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Number(text) * 1000
-  const date = Date.parse(text)
-  if (Number.isNaN(date)) return undefined
-  return Math.max(0, date - nowEpochMs)
-}
 
 /** Exponential back-off with full jitter; a Retry-After, when given, is the floor. */
 export function backoffMs(
@@ -175,12 +158,14 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   if (plannedLogs === undefined && durationMs === undefined) throw new TypeError('sendLoad needs logs or durationMs')
   if (!(batchSize >= 1)) throw new TypeError('batchSize must be >= 1')
   const totalBatches = plannedLogs === undefined ? Number.POSITIVE_INFINITY : Math.ceil(plannedLogs / batchSize)
-  const baseHeaders: Record<string, string> = {'content-type': contentTypeOf(options.payload)}
+  const encoder = options.encoder ?? jsonEncoder(synth, options.payload)
+  const baseHeaders: Record<string, string> = {'content-type': encoder.contentType}
 
   const logs: Counts = {acked: 0, failed: 0, sent: 0}
   const batches: Counts = {acked: 0, failed: 0, sent: 0}
   const retryClasses = new ClassCounter()
   const errorClasses = new ClassCounter()
+  const failedLogClasses = new ClassCounter()
   const errorSamples: Record<string, string> = {}
   const latency = newHistogram()
   const service = newHistogram()
@@ -208,11 +193,19 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   const startedAtMs = clock.wallNow()
   let lastAnswer = start
 
-  const fail = (b: number, count: number, cls: string) => {
+  /** Logs that failed for good. */
+  const failLogs = (count: number, cls: string) => {
+    if (count === 0) return
     logs.failed += count
+    failedLogClasses.add(cls, count)
+    options.intervals?.failed(count)
+  }
+
+  /** A batch none of whose logs was acknowledged. */
+  const failBatch = (b: number, cls: string) => {
     batches.failed++
     errorClasses.add(cls)
-    options.intervals?.failed(count, cls)
+    options.intervals?.batchFailed(cls)
     if (failedBatches.length < FAILED_BATCH_CAP) failedBatches.push(b)
     else failedBatchesTruncated = true
     if (UNREACHABLE.has(cls) && logs.acked === 0) stop('unreachable')
@@ -220,7 +213,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
 
   const sample = (cls: string, error: unknown) => {
     if (errorSamples[cls]) return
-    errorSamples[cls] = error instanceof HttpStatusError ? error.sample : (error as Error)?.message ?? String(error)
+    errorSamples[cls] = typeof error === 'string' ? error : error instanceof HttpStatusError ? error.sample : (error as Error)?.message ?? String(error)
   }
 
   // Batch buffers are reused once a batch is done: no allocation (and no garbage) per batch,
@@ -232,22 +225,34 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     const count = batchCount(b, batchSize, plannedLogs)
     const firstSeq = b * batchSize * worker.count + worker.index
     const writer = writers.pop() ?? new ByteWriter(Math.max(1024, batchSize * 420))
-    const body = synth.batch(firstSeq, worker.count, count, options.payload, clock.wallNow(), writer)
+    const builtAt = clock.wallNow()
+    const seqOf = (i: number) => firstSeq + i * worker.count
+    const body = encoder.encode(count, seqOf, builtAt, writer)
+    // Records sent again alone (429 items of a _bulk answer) get a body of their own, in the same buffer.
+    const resend = (seqs: number[]) => encoder.encode(seqs.length, (i) => seqs[i], builtAt, writer)
     // Only once the target has read the whole body (it answered 2xx, or the connection is gone)
     // may its bytes be overwritten.
     let reusable = false
     try {
-      reusable = await attempts(b, count, body, intendedAt)
+      reusable = await attempts(b, count, body, intendedAt, seqOf, resend)
     } finally {
       if (reusable && writers.length < maxPooled) writers.push(writer)
     }
   }
 
   const invocation = randomBytes(4).toString('hex')
-  const attempts = async (b: number, count: number, body: Buffer, intendedAt: number | undefined): Promise<boolean> => {
+  const attempts = async (
+    b: number,
+    count: number,
+    firstBody: Buffer,
+    intendedAt: number | undefined,
+    seqOf: (i: number) => number,
+    resend: (seqs: number[]) => Buffer,
+  ): Promise<boolean> => {
     // The nonce keeps a re-run with the same --run-id from being answered out of serve's key cache.
     const key = `${synth.runId}-${invocation}-w${worker.index}-b${b}`
-    const headers = {...baseHeaders, 'idempotency-key': key, ...options.headers}
+    let headers: Record<string, string> = {...baseHeaders, 'idempotency-key': key, ...options.headers}
+    let body = firstBody
     logs.sent += count
     batches.sent++
     bytesSent += body.length
@@ -256,30 +261,85 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     // Closed model: the batch is due when it is ready to go.
     const dueAt = intendedAt ?? sentAt
     let bodyRead = false
+    // Acknowledgements are per record: an answer may take some logs of the batch, fail others and
+    // ask for some again. `pending` logs are in the current body; `seqs` names them once it is a resend.
+    let pending = count
+    let seqs: number[] | undefined
+    let acked = 0
+    let lastClass = 'other'
+    /** The batch is over: acknowledged when any of its logs was. */
+    const settle = (cls: string) => {
+      if (acked > 0) {
+        const now = clock.now()
+        batches.acked++
+        recordMs(latency, now - dueAt)
+        recordMs(service, now - sentAt)
+        options.intervals?.answered(now - dueAt)
+      } else failBatch(b, cls)
+    }
+
     for (let attempt = 0; ; attempt++) {
       let cls: string
       let retryAfterMs: number | undefined
       try {
         const response = await transport.send({body, headers})
-        checkAck(response, count, clock.wallNow())
-        const now = clock.now()
-        lastAnswer = Math.max(lastAnswer, now)
-        logs.acked += count
-        batches.acked++
-        recordMs(latency, now - dueAt)
-        recordMs(service, now - sentAt)
-        options.intervals?.acked(count, now - dueAt)
-        return true
+        const ack = encoder.judge(response, pending, clock.wallNow())
+        lastAnswer = Math.max(lastAnswer, clock.now())
+        bodyRead = true
+        logs.acked += ack.acked
+        acked += ack.acked
+        options.intervals?.acked(ack.acked)
+        for (const failure of ack.failed) {
+          failLogs(failure.count, failure.cls)
+          sample(failure.cls, failure.sample ?? failure.cls)
+          lastClass = failure.cls
+        }
+
+        const again = ack.retry?.positions.map((position) => (seqs ? seqs[position] : seqOf(position))) ?? []
+        if (again.length === 0) {
+          settle(lastClass)
+          return true
+        }
+
+        cls = ack.retry!.cls
+        retryAfterMs = ack.retry!.retryAfterMs
+        sample(cls, ack.retry!.sample ?? cls)
+        if (attempt >= retries || stopped) {
+          failLogs(again.length, stopped ? 'interrupted' : cls)
+          settle(cls)
+          return true
+        }
+
+        retryCount++
+        retryClasses.add(cls)
+        options.intervals?.retried(cls)
+        await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
+        if (stopped) {
+          failLogs(again.length, 'interrupted')
+          settle('interrupted')
+          return true
+        }
+
+        seqs = again
+        pending = again.length
+        body = resend(again)
+        // Another body is another request: it must not be answered as the first one was.
+        headers = {...headers, 'idempotency-key': `${key}-r${attempt + 1}`}
+        bytesSent += body.length
+        options.intervals?.sent(0, body.length)
+        continue
       } catch (error) {
         lastAnswer = Math.max(lastAnswer, clock.now())
-        cls = error instanceof PartialAckError ? 'partial' : classifyError(error)
-        bodyRead = error instanceof PartialAckError
+        cls = classifyError(error)
+        bodyRead = false
         if (error instanceof HttpStatusError) retryAfterMs = error.retryAfterMs
         sample(cls, error)
       }
 
       if (!RETRYABLE.has(cls) || attempt >= retries || stopped) {
-        fail(b, count, stopped && RETRYABLE.has(cls) && attempt < retries ? 'interrupted' : cls)
+        const final = stopped && RETRYABLE.has(cls) && attempt < retries ? 'interrupted' : cls
+        failLogs(pending, final)
+        settle(final)
         return bodyRead
       }
 
@@ -288,7 +348,8 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
       options.intervals?.retried(cls)
       await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
       if (stopped) {
-        fail(b, count, 'interrupted')
+        failLogs(pending, 'interrupted')
+        settle('interrupted')
         return false
       }
     }
@@ -383,7 +444,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     durationMs: end - start,
     endedAtMs: startedAtMs + (end - start),
     errorSamples,
-    errors: {byClass: errorClasses.toJSON(), total: errorClasses.total},
+    errors: {byClass: errorClasses.toJSON(), logsByClass: failedLogClasses.toJSON(), total: errorClasses.total},
     failedBatches,
     failedBatchesTruncated,
     latency,
@@ -394,31 +455,5 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     service,
     startedAtMs,
     stopReason,
-  }
-}
-
-/** A 2xx acknowledges the batch; a body `{"accepted": n}` with n < count is a partial acknowledgement. */
-function checkAck(response: TransportResponse, count: number, nowEpochMs: number): void {
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    const snippet = response.body.replaceAll(/\s+/g, ' ').trim().slice(0, 200)
-    throw new HttpStatusError(
-      response.statusCode,
-      parseRetryAfter(response.headers['retry-after'], nowEpochMs),
-      `HTTP ${response.statusCode}${snippet ? `: ${snippet}` : ''}`,
-    )
-  }
-
-  const text = response.body
-  if (text.length > 0 && text.length < 4096 && text.charCodeAt(0) === 123 /* { */ && text.includes('"accepted"')) {
-    let accepted: unknown
-    try {
-      accepted = (JSON.parse(text) as {accepted?: unknown}).accepted
-    } catch {
-      return
-    }
-
-    if (typeof accepted === 'number' && accepted < count) {
-      throw new PartialAckError(`the target accepted ${accepted} of ${count} logs`)
-    }
   }
 }

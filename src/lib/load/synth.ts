@@ -7,13 +7,19 @@
  * built in, and a 4-worker run produces exactly the logs of a 1-worker run of
  * the same total. Nothing is kept between logs: memory does not grow with --logs.
  *
- * Bodies are built by string concatenation from pre-escaped fragments; the
- * variable parts are digits and identifiers checked at start, so no
- * JSON.stringify runs per log.
+ * Bodies are written as bytes from pre-escaped fragments; the variable parts
+ * are digits and identifiers checked at start, so no JSON.stringify runs per
+ * log.
+ *
+ * Every shape of a log starts with begin(seq), which draws its app, level,
+ * source and message template: the default shape (writeLog), a body template
+ * (generate/template.ts) and each wire protocol (protocols/) then write the
+ * same choices, so a seed gives the same apps, levels and messages in all of them.
  */
 import type {Level} from '../store/index.js'
 
 import {usageError} from '../errors.js'
+import {type BodyTemplate, Slot as Field} from './generate/template.js'
 
 export type Payload = 'array' | 'wrapped' | 'ndjson'
 export const PAYLOADS: readonly Payload[] = ['array', 'wrapped', 'ndjson']
@@ -49,6 +55,8 @@ export interface SynthOptions {
   levels?: readonly Weighted<Level>[]
   /** Share of logs (0..1) replaced by an injected error (level error, source error-injector). */
   errorRate?: number
+  /** The user's entry shape (see generate/template.ts); the default shape otherwise. */
+  template?: BodyTemplate
 }
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -213,6 +221,24 @@ export class ByteWriter {
     this.pos = pos
   }
 
+  /**
+   * JSON text (`data`, which holds no raw control characters) as the inside of
+   * a JSON string: quotes and backslashes escaped. For a JSON entry carried as
+   * a string (a Loki line, an OTLP body).
+   */
+  jsonText(data: Uint8Array): void {
+    this.ensure(data.length * 2)
+    const {buf} = this
+    let {pos} = this
+    for (let i = 0; i < data.length; i++) {
+      const code = data[i]
+      if (code === 34 || code === 92) buf[pos++] = 92
+      buf[pos++] = code
+    }
+
+    this.pos = pos
+  }
+
   /** The bytes written so far (shares memory with the buffer). */
   take(): Buffer {
     return this.buf.subarray(0, this.pos)
@@ -226,22 +252,26 @@ export class ByteWriter {
 type Slot = (rng: Rng, out: ByteWriter) => void
 type Part = Uint8Array | Slot
 
-/** Compile a template into parts; static text is JSON-escaped and encoded once, here. */
-export function compileTemplate(template: string): Part[] {
+/**
+ * Compile a template into parts; static text is encoded once, here: JSON-escaped
+ * (the inside of a JSON string), or as plain UTF-8 with `raw` (for binary encodings).
+ */
+export function compileTemplate(template: string, raw = false): Part[] {
+  const text = raw ? (piece: string) => Buffer.from(piece) : jsonBytes
   const parts: Part[] = []
   const pattern = /\{([nhpm]):([^}]+)\}/g
   let last = 0
   for (let match = pattern.exec(template); match; match = pattern.exec(template)) {
-    if (match.index > last) parts.push(jsonBytes(template.slice(last, match.index)))
-    parts.push(compileSlot(match[1], match[2]))
+    if (match.index > last) parts.push(text(template.slice(last, match.index)))
+    parts.push(compileSlot(match[1], match[2], text))
     last = match.index + match[0].length
   }
 
-  if (last < template.length) parts.push(jsonBytes(template.slice(last)))
+  if (last < template.length) parts.push(text(template.slice(last)))
   return parts
 }
 
-function compileSlot(kind: string, spec: string): Slot {
+function compileSlot(kind: string, spec: string, text: (piece: string) => Uint8Array): Slot {
   switch (kind) {
     case 'n': {
       const [a, b] = spec.split('-').map(Number)
@@ -255,7 +285,7 @@ function compileSlot(kind: string, spec: string): Slot {
     }
 
     case 'p': {
-      const words = spec.split('|').map((word) => jsonBytes(word))
+      const words = spec.split('|').map((word) => text(word))
       return (rng, out) => out.bytes(words[rng.int(words.length)])
     }
 
@@ -358,12 +388,42 @@ const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-sout
 const ENVS = ['production', 'production', 'production', 'staging']
 
 interface AppModel {
+  name: string
+  nameBytes: Uint8Array
   /** `","app_id":"NAME","level":"` */
   idBytes: Uint8Array
   templates: Part[][]
+  /** The same templates with plain (not JSON-escaped) text, compiled when first asked for. */
+  rawTemplates?: Part[][]
+  templateTexts: readonly string[]
+  /** Indexes into LogSynth.sourceNames. */
+  sourceIds: number[]
   /** Each source as `","source":"NAME","metadata":{"run_id":"RUN","seq":` */
   sourceHeads: Uint8Array[]
 }
+
+/** The choices of the current log, after LogSynth.begin(). */
+export interface Drawn {
+  /** Index into LogSynth.appNames. */
+  app: number
+  /** Index into LogSynth.levelNames. */
+  level: number
+  /** Index into LogSynth.sourceNames. */
+  source: number
+}
+
+/** The metadata of a log of the default shape, drawn after its message. */
+export interface DrawnMeta {
+  /** 16 hex digits as nibble values (0..15). */
+  requestId: Uint8Array
+  userId: number
+  durationMs: number
+  /** Indexes into REGIONS and ENVS. */
+  region: number
+  env: number
+}
+
+export {ENVS, REGIONS}
 
 /** Cumulative thresholds in [0, DRAW_SPAN] for weighted choice. */
 function cumulative(weights: readonly number[]): number[] {
@@ -405,7 +465,7 @@ const USER_HEAD = enc('","user_id":')
 const DURATION_HEAD = enc(',"duration_ms":')
 const REGION_HEADS = REGIONS.map((region) => enc(`,"region":"${region}","env":"`))
 const ENV_TAILS = ENVS.map((env) => enc(`${env}"}}`))
-const ERROR_LEVEL = enc('error')
+const INJECTED_SOURCE = 'error-injector'
 /** Room for one log: the longest template with every slot at its widest is far below this. */
 const MAX_LOG_BYTES = 4096
 
@@ -413,18 +473,40 @@ const MAX_LOG_BYTES = 4096
 export class LogSynth {
   readonly seed: number
   readonly runId: string
+  readonly appNames: readonly string[]
+  /** The level mix's names, then "error" when the mix lacks it (injected errors are errors). */
+  readonly levelNames: readonly string[]
+  /** Every app's sources, then "error-injector". */
+  readonly sourceNames: readonly string[]
+  readonly template?: BodyTemplate
+  /** The choices of the log that begin() positioned on. */
+  readonly drawn: Drawn = {app: 0, level: 0, source: 0}
   private readonly apps: AppModel[]
   private readonly appCut: number[]
   private readonly levelBytes: Uint8Array[]
   private readonly levelSevere: boolean[]
   private readonly severeSuffix: Part[]
+  private rawSevereSuffix?: Part[]
   private readonly levelCut: number[]
   private readonly errorCut: number
+  private readonly errorLevel: number
   private readonly errorTemplates: Part[][]
+  private rawErrorTemplates?: Part[][]
   private readonly errorSourceHead: Uint8Array
+  private readonly sourceBytes: Uint8Array[]
+  private readonly runIdBytes: Uint8Array
+  private readonly maxEntryBytes: number
   private readonly rng = new Rng()
+  /** Index of the chosen message template of the current log (into the app's, or the error templates when injected). */
+  private templateIndex = 0
+  private injected = false
+  /** Index of the chosen source among the app's. */
+  private sourcePick = 0
   private timestampMs = Number.NaN
   private timestampBytes: Uint8Array = new Uint8Array()
+  /** The batch time in ms and in ns, as digits (above 2^31 ByteWriter.uint would build a string for each log). */
+  private timestampMsBytes: Uint8Array = new Uint8Array()
+  private timestampNsBytes: Uint8Array = new Uint8Array()
 
   constructor(options: SynthOptions) {
     if (!isValidRunId(options.runId)) {
@@ -444,53 +526,153 @@ export class LogSynth {
 
     this.seed = options.seed >>> 0
     this.runId = options.runId
+    this.template = options.template
     const sourceHead = (source: string) => enc(`","source":"${source}","metadata":{"run_id":"${options.runId}","seq":`)
-    this.apps = apps.map(({name}) => ({
-      idBytes: enc(`","app_id":"${name}","level":"`),
-      sourceHeads: (SOURCES[name] ?? GENERIC_SOURCES).map((source) => sourceHead(source)),
-      templates: (TEMPLATES[name] ?? GENERIC_TEMPLATES).map((template) => compileTemplate(template)),
-    }))
+    const sourceNames: string[] = []
+    const sourceId = (name: string) => {
+      const known = sourceNames.indexOf(name)
+      return known === -1 ? sourceNames.push(name) - 1 : known
+    }
+
+    this.apps = apps.map(({name}) => {
+      const sources = SOURCES[name] ?? GENERIC_SOURCES
+      const templateTexts = TEMPLATES[name] ?? GENERIC_TEMPLATES
+      return {
+        idBytes: enc(`","app_id":"${name}","level":"`),
+        name,
+        nameBytes: enc(name),
+        sourceHeads: sources.map((source) => sourceHead(source)),
+        sourceIds: sources.map((source) => sourceId(source)),
+        templates: templateTexts.map((template) => compileTemplate(template)),
+        templateTexts,
+      }
+    })
+    sourceId(INJECTED_SOURCE)
+    this.sourceNames = sourceNames
+    this.sourceBytes = sourceNames.map((name) => enc(name))
+    this.appNames = apps.map(({name}) => name)
+    const levelNames: string[] = levels.map(({name}) => name)
+    this.errorLevel = levelNames.includes('error') ? levelNames.indexOf('error') : levelNames.push('error') - 1
+    this.levelNames = levelNames
     this.appCut = cumulative(apps.map(({weight}) => weight))
-    this.levelBytes = levels.map(({name}) => enc(name))
-    this.levelSevere = levels.map(({name}) => name === 'error' || name === 'fatal')
+    this.levelBytes = levelNames.map((name) => enc(name))
+    this.levelSevere = levelNames.map((name) => name === 'error' || name === 'fatal')
     this.severeSuffix = compileTemplate(SEVERE_SUFFIX)
     this.levelCut = cumulative(levels.map(({weight}) => weight))
     this.errorCut = Math.floor(errorRate * DRAW_SPAN)
     this.errorTemplates = ERROR_TEMPLATES.map((template) => compileTemplate(template))
-    this.errorSourceHead = sourceHead('error-injector')
+    this.errorSourceHead = sourceHead(INJECTED_SOURCE)
+    this.runIdBytes = enc(options.runId)
+    const template = options.template
+    // Room for one entry: its static text, then each placeholder at its widest (a message at most a log).
+    this.maxEntryBytes = template ? template.staticBytes + template.placeholders * 64 + template.messages * MAX_LOG_BYTES : MAX_LOG_BYTES
   }
 
   /**
-   * Write log `seq` as JSON. Its timestamp is `timestampMs` (the time the batch
-   * is built); everything else depends only on the seed and seq.
+   * Position the generator on log `seq` and draw its choices (app, level,
+   * source, message template) into `drawn`. Every shape of a log starts here,
+   * so the same seed gives the same app, level and message in every protocol.
    */
-  writeLog(out: ByteWriter, seq: number, timestampMs: number): void {
+  begin(seq: number): Drawn {
+    const rng = this.rng.at(this.seed, seq)
+    const drawn = this.drawn
+    const appIndex = pick(this.appCut, rng.next())
+    const app = this.apps[appIndex]
+    drawn.app = appIndex
+    if (this.errorCut > 0 && rng.next() < this.errorCut) {
+      this.injected = true
+      drawn.level = this.errorLevel
+      drawn.source = this.sourceNames.length - 1
+      this.templateIndex = rng.int(this.errorTemplates.length)
+    } else {
+      this.injected = false
+      drawn.level = pick(this.levelCut, rng.next())
+      this.sourcePick = rng.int(app.sourceIds.length)
+      drawn.source = app.sourceIds[this.sourcePick]
+      this.templateIndex = rng.int(app.templates.length)
+    }
+
+    return drawn
+  }
+
+  /** The app of log `seq` (the first choice begin() draws), cheaper than begin() for grouping. */
+  appOf(seq: number): number {
+    return pick(this.appCut, this.rng.at(this.seed, seq).next())
+  }
+
+  /** The message of the current log: JSON-escaped (the inside of a JSON string), or plain UTF-8 with `raw`. */
+  writeMessage(out: ByteWriter, raw = false): void {
+    const app = this.apps[this.drawn.app]
+    if (this.injected) {
+      const templates = raw ? (this.rawErrorTemplates ??= ERROR_TEMPLATES.map((t) => compileTemplate(t, true))) : this.errorTemplates
+      render(templates[this.templateIndex], this.rng, out)
+      return
+    }
+
+    const templates = raw ? (app.rawTemplates ??= app.templateTexts.map((t) => compileTemplate(t, true))) : app.templates
+    render(templates[this.templateIndex], this.rng, out)
+    if (this.levelSevere[this.drawn.level]) render(raw ? (this.rawSevereSuffix ??= compileTemplate(SEVERE_SUFFIX, true)) : this.severeSuffix, this.rng, out)
+  }
+
+  /** The metadata of the current log of the default shape (drawn after its message). */
+  drawMeta(meta: DrawnMeta): DrawnMeta {
+    this.nibbles(meta.requestId, 16)
+    const rng = this.rng
+    meta.userId = 1000 + rng.int(999_000)
+    meta.durationMs = rng.int(2000)
+    meta.region = rng.int(REGIONS.length)
+    meta.env = rng.int(ENVS.length)
+    return meta
+  }
+
+  /** `n` hex digits of the current log as nibble values, drawn as ByteWriter.hex draws them. */
+  nibbles(into: Uint8Array, n: number): void {
+    let pos = 0
+    for (let i = 0; i < n; i += 7) {
+      const word = this.rng.next()
+      const count = n - i >= 7 ? 7 : n - i
+      for (let j = 0; j < count; j++) into[pos++] = (word >>> (j * 4)) & 15
+    }
+  }
+
+  private setTimestamp(timestampMs: number): void {
     if (timestampMs !== this.timestampMs) {
       this.timestampMs = timestampMs
       this.timestampBytes = enc(new Date(timestampMs).toISOString())
+      this.timestampMsBytes = enc(String(Math.trunc(timestampMs)))
+      this.timestampNsBytes = enc(`${Math.trunc(timestampMs)}000000`)
     }
+  }
 
+  /** Room `out` needs for one entry. */
+  get entryBytes(): number {
+    return this.maxEntryBytes
+  }
+
+  /**
+   * Write log `seq` as JSON: the body template when there is one, the default
+   * shape otherwise. Its timestamp is `timestampMs` (the time the batch is
+   * built); everything else depends only on the seed and seq.
+   */
+  writeEntry(out: ByteWriter, seq: number, timestampMs: number): void {
+    if (this.template) this.writeTemplated(out, seq, timestampMs, this.template)
+    else this.writeLog(out, seq, timestampMs)
+  }
+
+  /** Write log `seq` in the default shape. */
+  writeLog(out: ByteWriter, seq: number, timestampMs: number): void {
+    this.setTimestamp(timestampMs)
     out.ensure(MAX_LOG_BYTES)
-    const rng = this.rng.at(this.seed, seq)
-    const app = this.apps[pick(this.appCut, rng.next())]
+    const drawn = this.begin(seq)
+    const app = this.apps[drawn.app]
     out.bytes(TIMESTAMP_HEAD)
     out.bytes(this.timestampBytes)
     out.bytes(app.idBytes)
-    if (this.errorCut > 0 && rng.next() < this.errorCut) {
-      out.bytes(ERROR_LEVEL)
-      out.bytes(MESSAGE_HEAD)
-      render(this.errorTemplates[rng.int(this.errorTemplates.length)], rng, out)
-      out.bytes(this.errorSourceHead)
-    } else {
-      const level = pick(this.levelCut, rng.next())
-      out.bytes(this.levelBytes[level])
-      out.bytes(MESSAGE_HEAD)
-      const source = app.sourceHeads[rng.int(app.sourceHeads.length)]
-      render(app.templates[rng.int(app.templates.length)], rng, out)
-      if (this.levelSevere[level]) render(this.severeSuffix, rng, out)
-      out.bytes(source)
-    }
-
+    out.bytes(this.levelBytes[drawn.level])
+    out.bytes(MESSAGE_HEAD)
+    this.writeMessage(out)
+    out.bytes(this.injected ? this.errorSourceHead : app.sourceHeads[this.sourcePick])
+    const rng = this.rng
     out.uint(seq)
     out.bytes(REQUEST_HEAD)
     out.hex(rng, 16)
@@ -502,10 +684,78 @@ export class LogSynth {
     out.bytes(ENV_TAILS[rng.int(ENV_TAILS.length)])
   }
 
+  private writeTemplated(out: ByteWriter, seq: number, timestampMs: number, template: BodyTemplate): void {
+    this.setTimestamp(timestampMs)
+    out.ensure(this.maxEntryBytes)
+    const drawn = this.begin(seq)
+    for (const part of template.parts) {
+      if (part instanceof Uint8Array) {
+        out.bytes(part)
+        continue
+      }
+
+      switch (part.slot) {
+        case Field.App: {
+          out.bytes(this.apps[drawn.app].nameBytes)
+          break
+        }
+
+        case Field.Level: {
+          out.bytes(this.levelBytes[drawn.level])
+          break
+        }
+
+        case Field.Message: {
+          this.writeMessage(out)
+          break
+        }
+
+        case Field.Source: {
+          out.bytes(this.sourceBytes[drawn.source])
+          break
+        }
+
+        case Field.RunId: {
+          out.bytes(this.runIdBytes)
+          break
+        }
+
+        case Field.Seq: {
+          out.uint(seq)
+          break
+        }
+
+        case Field.TimeIso: {
+          out.bytes(this.timestampBytes)
+          break
+        }
+
+        case Field.TimeMs: {
+          out.bytes(this.timestampMsBytes)
+          break
+        }
+
+        case Field.TimeS: {
+          out.uint(Math.floor(timestampMs / 1000))
+          break
+        }
+
+        case Field.TimeNs: {
+          out.bytes(this.timestampNsBytes)
+          break
+        }
+
+        default: {
+          writeId(out, this.rng.int(part.cardinality))
+        }
+      }
+    }
+  }
+
   /** The JSON text of log `seq` (for tests and tools; the sender uses batch()). */
   log(seq: number, timestampMs: number): string {
-    const out = new ByteWriter(MAX_LOG_BYTES)
-    this.writeLog(out, seq, timestampMs)
+    const out = new ByteWriter(this.maxEntryBytes)
+    this.writeEntry(out, seq, timestampMs)
     return out.take().toString('utf8')
   }
 
@@ -516,6 +766,11 @@ export class LogSynth {
    * buffer otherwise. The result shares memory with the writer.
    */
   batch(firstSeq: number, stride: number, count: number, payload: Payload, timestampMs: number, out?: ByteWriter): Buffer {
+    return this.batchOf(count, (i) => firstSeq + i * stride, payload, timestampMs, out)
+  }
+
+  /** The body of the logs `seqOf(0) … seqOf(count - 1)` in the payload shape (see batch()). */
+  batchOf(count: number, seqOf: (i: number) => number, payload: Payload, timestampMs: number, out?: ByteWriter): Buffer {
     const writer = out ?? new ByteWriter(Math.max(1024, count * 400))
     writer.pos = 0
     writer.ensure(16)
@@ -527,7 +782,7 @@ export class LogSynth {
         writer.byte(separator)
       }
 
-      this.writeLog(writer, firstSeq + i * stride, timestampMs)
+      this.writeEntry(writer, seqOf(i), timestampMs)
     }
 
     writer.ensure(2)
@@ -536,6 +791,26 @@ export class LogSynth {
   }
 }
 
-export function contentTypeOf(payload: Payload): string {
-  return payload === 'ndjson' ? 'application/x-ndjson' : 'application/json'
+const ID_HEX = Uint8Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0))
+
+/** Each byte value as its two hex digits. */
+const HEX_PAIRS = Uint16Array.from({length: 256}, (_, byte) => ID_HEX[byte >>> 4] | (ID_HEX[byte & 15] << 8))
+
+/** Id number `k` as 16 hex digits that look random (a bijection of k, so N draws give at most N ids). */
+function writeId(out: ByteWriter, k: number): void {
+  const hi = mix32(k ^ 0x5b_d1_e9_95)
+  writeWordHex(out, hi)
+  writeWordHex(out, mix32(hi ^ k))
+}
+
+function writeWordHex(out: ByteWriter, word: number): void {
+  const {buf} = out
+  let {pos} = out
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const pair = HEX_PAIRS[(word >>> shift) & 255]
+    buf[pos++] = pair & 255
+    buf[pos++] = pair >>> 8
+  }
+
+  out.pos = pos
 }

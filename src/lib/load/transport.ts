@@ -15,6 +15,8 @@ export interface TransportResponse {
   headers: Record<string, string | string[] | undefined>
   /** The response body as text, cut at `maxBodyBytes` characters. */
   body: string
+  /** The response body as bytes (for binary answers such as OTLP protobuf), cut the same way. */
+  bytes?: Buffer
 }
 
 export interface Transport {
@@ -53,8 +55,9 @@ export function undiciTransport(options: UndiciTransportOptions): Transport {
         method: 'POST',
         path,
       })
-      const text = await response.body.text()
-      return {body: text.length > maxBody ? text.slice(0, maxBody) : text, headers: response.headers as TransportResponse['headers'], statusCode: response.statusCode}
+      const received = Buffer.from(await response.body.arrayBuffer())
+      const bytes = received.length > maxBody ? received.subarray(0, maxBody) : received
+      return {body: bytes.toString('utf8'), bytes, headers: response.headers as TransportResponse['headers'], statusCode: response.statusCode}
     },
   }
 }

@@ -12,6 +12,10 @@ import type {Transport} from './transport.js'
 
 import {sampleProcess} from './measure/resources.js'
 import {TimelineRecorder} from './measure/timeline.js'
+import type {BodyTemplate} from './generate/template.js'
+
+import {countsByKind} from './protocols/ack.js'
+import {createEncoder, type ProtocolConfig} from './protocols/index.js'
 import {RESULT_VERSION} from './result.js'
 import {sendLoad} from './sender.js'
 import {encodeHistogram, summarize} from './stats.js'
@@ -25,6 +29,9 @@ export interface WorkerOptions {
   apps?: Weighted[]
   errorRate?: number
   payload: Payload
+  /** The wire protocol (the JSON shape of `payload` when absent). */
+  protocol?: ProtocolConfig
+  template?: BodyTemplate
   batchSize: number
   headers?: Record<string, string>
   logs?: number
@@ -69,9 +76,10 @@ export interface WorkerDeps {
 }
 
 export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
-  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed})
+  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
+  const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
   const connections = options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128)
-  const transport = deps.transport ?? undiciTransport({connections, timeoutMs: options.timeoutMs, url: options.target})
+  const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
   const proc = deps.process ?? processStats
   const cpuBefore = proc.cpuMs()
   const timeline = new TimelineRecorder(options.intervalMs ?? 1000, deps.clock ?? {wallNow: () => Date.now()})
@@ -84,6 +92,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       clock: deps.clock,
       concurrency: options.concurrency,
       durationMs: options.durationMs,
+      encoder,
       headers: options.headers,
       logs: options.logs,
       maxInFlight: options.maxInFlight,
@@ -117,10 +126,12 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     maxInFlight: options.rate === undefined ? undefined : (options.maxInFlight ?? 128),
     model: options.rate === undefined ? 'closed' : 'open',
     payload: options.payload,
+    protocol: options.protocol ?? {name: 'json'},
     rate: options.rate,
     retries: options.retries,
     seed: options.seed,
     target: options.target.href,
+    template: options.template?.file,
     timeoutMs: options.timeoutMs,
     worker: options.worker,
   }
@@ -165,7 +176,7 @@ export function resultFromOutcome(
     config,
     durationMs: round(outcome.durationMs, 3),
     endedAt: new Date(outcome.endedAtMs).toISOString(),
-    errors: {...outcome.errors, samples: outcome.errorSamples},
+    errors: {...outcome.errors, logsByKind: countsByKind(outcome.errors.logsByClass), samples: outcome.errorSamples},
     failedBatches: {keys: failedKeys, truncated: outcome.failedBatchesTruncated},
     host: context.host,
     interrupted: outcome.stopReason === 'interrupted',

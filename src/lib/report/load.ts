@@ -7,6 +7,8 @@ import type {AggregateResult, Measurements, RunConfig, RunResult} from '../load/
 import type {AnalysisResult} from '../analyze/index.js'
 
 import {renderAnalysis} from '../analyze/render.js'
+import {errorKind} from '../load/protocols/ack.js'
+import {describeProtocol} from '../load/protocols/index.js'
 import {bad, bytes, dim, fields, good, heading, int, msText, percent, seconds, table} from './format.js'
 import {renderBottleneck, renderOverTime} from './timeline.js'
 
@@ -18,7 +20,8 @@ function configLines(config: Config, runId: string, extra: [string, string][] = 
   if (config.logsPerWorker !== undefined) entries.push(['logs per worker', int(config.logsPerWorker)])
   if (config.logs !== undefined) entries.push([config.workers === undefined ? 'logs' : 'total logs', int(config.logs)])
   if (config.durationMs !== undefined) entries.push(['duration', seconds(config.durationMs)])
-  entries.push(['batches', `${int(config.batchSize)} logs each, ${config.payload} payload`])
+  entries.push(['batches', `${int(config.batchSize)} logs each, ${describeProtocol(config.protocol, config.payload)}`])
+  if (config.template) entries.push(['template', config.template])
   const perWorker = config.workers === undefined ? '' : ' per worker'
   entries.push([
     'model',
@@ -41,10 +44,13 @@ function latencyTable(m: Measurements): string {
 }
 
 function errorsBlock(m: Measurements): string {
-  const classes = new Set([...Object.keys(m.errors.byClass), ...Object.keys(m.retries.byClass)])
+  const logsByClass = m.errors.logsByClass ?? {}
+  const classes = new Set([...Object.keys(m.errors.byClass), ...Object.keys(m.retries.byClass), ...Object.keys(logsByClass)])
   if (classes.size === 0) return `  ${good('none')}: every batch was acknowledged at its first attempt`
-  const rows = [...classes].sort().map((cls) => [cls, int(m.errors.byClass[cls] ?? 0), int(m.retries.byClass[cls] ?? 0), m.errors.samples[cls] ?? ''])
-  return table(['class', 'failed batches', 'retried attempts', 'example'], rows, ['left', 'right', 'right', 'left'])
+  const rows = [...classes]
+    .sort()
+    .map((cls) => [cls, errorKind(cls), int(logsByClass[cls] ?? 0), int(m.errors.byClass[cls] ?? 0), int(m.retries.byClass[cls] ?? 0), m.errors.samples[cls] ?? ''])
+  return table(['class', 'kind', 'failed logs', 'failed batches', 'retried attempts', 'example'], rows, ['left', 'left', 'right', 'right', 'right', 'left'])
 }
 
 export function renderVerification(m: Pick<Measurements, 'verification' | 'verificationNote'>, note?: string): string {

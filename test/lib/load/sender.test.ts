@@ -86,7 +86,7 @@ describe('load/sender', () => {
     const outcome = await sendLoad(base({clock, logs: 300, retries: 3, retryBaseMs: 100, transport}))
     expect(outcome.logs).to.deep.equal({acked: 200, failed: 100, sent: 300})
     expect(outcome.retries.count).to.equal(3)
-    expect(outcome.errors).to.deep.equal({byClass: {reset: 1}, total: 1})
+    expect(outcome.errors).to.deep.equal({byClass: {reset: 1}, logsByClass: {reset: 100}, total: 1})
     expect(outcome.errorSamples.reset).to.include('ECONNRESET')
     expect(outcome.failedBatches).to.deep.equal([0])
     // random() = 0.5: half of 100, 200, 400.

@@ -23,7 +23,7 @@ describe('report/load', () => {
     expect(text).to.match(/throughput\s+[\d,]+ logs\/s/)
     expect(text).to.include('p50 (ms)')
     expect(text).to.include('p99.9 (ms)')
-    expect(text).to.match(/http_400 +│ +1 │ +0 │ HTTP 400: \{"error":"bad"\}/)
+    expect(text).to.match(/http_400 +│ rejected +│ +100 │ +1 │ +0 │ HTTP 400: \{"error":"bad"\}/)
     expect(text).to.include('every acknowledged log is stored')
     expect(text).to.match(/FAIL {2}p99<=5ms {2}\(measured 12/)
     expect(text).to.match(/pass {2}lost==0/)

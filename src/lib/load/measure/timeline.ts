@@ -38,7 +38,7 @@ export interface Interval {
   bytes: number
   /** Attempts retried in the interval, by class. */
   retries: Record<string, number>
-  /** Batches failed for good in the interval, by class. */
+  /** Batches failed for good in the interval (none of their logs acknowledged), by class. */
   errors: Record<string, number>
   /** Latency of the batches acknowledged in the interval. */
   latency: IntervalLatency
@@ -82,9 +82,16 @@ function latencyOf(histogram: Histogram | undefined): IntervalLatency {
 
 /** The hooks the load loop calls as batches go and come back; times are read from the clock. */
 export interface IntervalHooks {
+  /** A request body went out: its new logs (0 for a resend) and its bytes. */
   sent(logs: number, bytes: number): void
-  acked(logs: number, latencyMs: number): void
-  failed(logs: number, errorClass: string): void
+  /** An answer acknowledged logs. */
+  acked(logs: number): void
+  /** A batch was acknowledged (some of its logs at least), this long after it was due. */
+  answered(latencyMs: number): void
+  /** Logs failed for good. */
+  failed(logs: number): void
+  /** A batch failed for good, none of its logs acknowledged. */
+  batchFailed(errorClass: string): void
   retried(errorClass: string): void
 }
 
@@ -117,17 +124,22 @@ export class TimelineRecorder implements IntervalHooks {
     bucket.bytes += bytes
   }
 
-  acked(logs: number, latencyMs: number): void {
+  acked(logs: number): void {
+    if (logs > 0) this.bucket().acked += logs
+  }
+
+  answered(latencyMs: number): void {
     const bucket = this.bucket()
-    bucket.acked += logs
     bucket.histogram ??= newHistogram()
     recordMs(bucket.histogram, latencyMs)
   }
 
-  failed(logs: number, errorClass: string): void {
-    const bucket = this.bucket()
-    bucket.failed += logs
-    bucket.errors.add(errorClass)
+  failed(logs: number): void {
+    if (logs > 0) this.bucket().failed += logs
+  }
+
+  batchFailed(errorClass: string): void {
+    this.bucket().errors.add(errorClass)
   }
 
   retried(errorClass: string): void {

@@ -18,9 +18,15 @@ function recorded(seed: number, intervalMs: number, startMs: number, events: num
     wall += Math.floor(rnd() * 400)
     const r = rnd()
     if (r < 0.4) recorder.sent(100, 4000 + Math.floor(rnd() * 100))
-    else if (r < 0.8) recorder.acked(100, 1 + rnd() * 300)
+    else if (r < 0.8) {
+      recorder.acked(100)
+      recorder.answered(1 + rnd() * 300)
+    }
     else if (r < 0.9) recorder.retried(rnd() < 0.5 ? 'http_503' : 'timeout')
-    else recorder.failed(100, 'http_500')
+    else {
+      recorder.failed(100)
+      recorder.batchFailed('http_500')
+    }
     if (i % 7 === 0) recorder.resources(wall, rnd() * 50, 1_000_000 + Math.floor(rnd() * 1000))
   }
 
@@ -36,10 +42,12 @@ describe('load/measure/timeline', () => {
     let wall = T0 + 200
     const recorder = new TimelineRecorder(1000, {wallNow: () => wall})
     recorder.sent(10, 500)
-    recorder.acked(10, 5)
+    recorder.acked(10)
+    recorder.answered(5)
     wall = T0 + 3100
-    recorder.acked(10, 250)
-    recorder.acked(10, 350)
+    recorder.acked(20)
+    recorder.answered(250)
+    recorder.answered(350)
     recorder.retried('http_503')
     const timeline = recorder.toJSON()
     expect(timeline.intervalMs).to.equal(1000)
