@@ -115,6 +115,45 @@ describe('load/measure/timeline', () => {
     expect(() => coarsen(fine, fine.intervalMs * 1.5)).to.throw(RangeError)
   })
 
+  it('adds up to the run\'s counters with failures, partial acknowledgements and retries', async () => {
+    const clock = new FakeClock(T0)
+    const transport = scriptedTransport((request) => {
+      clock.advance(130)
+      const b = Number(/-b(\d+)/.exec(request.headers['idempotency-key'])![1])
+      if (b % 5 === 1) return {body: '{"error":"bad"}', statusCode: 400}
+      if (b % 5 === 2) return ok(60)
+      if (b % 5 === 3 && request.attempt === 0) return {headers: {'retry-after': '0'}, statusCode: 503}
+      return ok()
+    })
+    const recorder = new TimelineRecorder(1000, clock)
+    const outcome = await sendLoad({
+      batchSize: 100,
+      clock,
+      concurrency: 2,
+      intervals: recorder,
+      logs: 5000,
+      payload: 'array',
+      random: () => 0.5,
+      retries: 3,
+      synth: new LogSynth({runId: 'run-sums', seed: 1}),
+      transport,
+      worker: {count: 1, index: 0},
+    })
+    const timeline = recorder.toJSON()
+    expect(timeline.intervals.length).to.be.greaterThan(2)
+    expect(outcome.logs.failed).to.be.greaterThan(0)
+    expect(outcome.retries.count).to.be.greaterThan(0)
+    expect(timelineTotals(timeline)).to.deep.equal({
+      acked: outcome.logs.acked,
+      bytes: outcome.bytesSent,
+      errors: outcome.errors.total,
+      failed: outcome.logs.failed,
+      retries: outcome.retries.count,
+      sent: outcome.logs.sent,
+    })
+    expect(timeline.intervals.reduce((sum, i) => sum + i.latency.count, 0)).to.equal(outcome.batches.acked)
+  })
+
   it('shows a target that stalls for 2 s mid-run: no acks in those intervals, and a latency spike (open model)', async () => {
     const clock = new FakeClock(T0)
     let stalled = false
