@@ -8,7 +8,11 @@ import {messageOf} from '../errors.js'
 import {Batcher, type BatcherOptions, DEFAULT_BATCHER_OPTIONS, type InsertOutcome} from './batcher.js'
 import {IdempotencyCache} from './idempotency.js'
 import {IngestMetrics} from './metrics.js'
-import {type BodyFormat, DEFAULT_LIMITS, type EncodeContext, type EncodeResult, encodeEntries, parseBody, type ValidationDetail, type ValidationLimits} from './validate.js'
+import type {InsertFormat} from '../store/index.js'
+
+import {encodeBody} from './encode-body.js'
+import {insertFormatFor, makeRowWriter} from './row-format.js'
+import {type BodyFormat, DEFAULT_LIMITS, type ValidationDetail, type ValidationLimits} from './validate.js'
 
 export interface IngestServerOptions {
   store: Store
@@ -33,6 +37,8 @@ export interface IngestServerOptions {
   /** Read-only reports mounted at GET /api/reports/<name> (behind the token too, when one is set). */
   reports?: (name: string, params: URLSearchParams) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
+  /** Insert format (default: RowBinary where the store and table take it, else JSONEachRow). */
+  insertFormat?: InsertFormat
 }
 
 export interface IngestStats {
@@ -72,13 +78,6 @@ function formatOf(contentType: string | undefined): BodyFormat | undefined {
   return undefined
 }
 
-/** Parse, validate and encode a request body. */
-export function encode(text: string, format: BodyFormat, ctx: EncodeContext): EncodeResult {
-  const parsed = parseBody(text, format)
-  if ('error' in parsed) return {details: parsed.details, error: parsed.error, ok: false, status: 400}
-  return encodeEntries(parsed.entries, ctx)
-}
-
 function errorBody(error: string, details: ValidationDetail[] = []): {error: string; details: ValidationDetail[]} {
   return {details, error}
 }
@@ -103,6 +102,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const instance = randomBytes(6).toString('hex')
   const stats: IngestStats = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
   const log = options.log ?? (() => {})
+  const insertFormat = options.insertFormat ?? (await insertFormatFor(store))
+  const writer = makeRowWriter(insertFormat, caps)
 
   let storeUp = true
   let probing = false
@@ -164,6 +165,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     (chunks, info) =>
       store.insert(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, info.bytes), {
         dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined,
+        format: insertFormat,
       }),
     batchOptions,
     onInsert,
@@ -215,14 +217,14 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
    * that only the encoded Buffer outlives it while the request waits for its commit.
    */
   function admit(body: Buffer, format: BodyFormat, key: string | undefined): Reply | {committed: Promise<number>; rows: number} {
-    const encoded = encode(body.toString('utf8'), format, {batchId: key ?? '', caps, limits, now: Date.now()})
+    const encoded = encodeBody(body, format, {batchId: key ?? '', caps, limits, now: Date.now()}, writer)
     if (!encoded.ok) {
       metrics.rejected.inc({reason: 'invalid'})
       return {body: errorBody(encoded.error, encoded.details), status: 400}
     }
 
     if (!storeUp) return unavailable('store_unavailable', 'storage is unavailable; retry later')
-    const offer = batcher.offer(Buffer.from(encoded.encoded), encoded.rows)
+    const offer = batcher.offer(encoded.encoded, encoded.rows)
     updateBufferGauges()
     if (!offer.ok) {
       return offer.reason === 'full' ? unavailable('overloaded', 'ingest buffer is full; retry later') : unavailable('shutting_down', 'server is shutting down')
