@@ -14,7 +14,8 @@ import type {BodyFormat, EncodeContext} from './validate.js'
 import type {RowWriter} from './row-format.js'
 
 import {LEVELS} from '../store/index.js'
-import {MAX_DEPTH, parseTime} from './validate.js'
+import {parseIsoUtc} from './iso-time.js'
+import {checkTime, MAX_DEPTH, parseTime} from './validate.js'
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -43,7 +44,8 @@ for (let c = 0; c < 256; c++) {
 }
 
 const FIELD = {app_id: 1, level: 2, message: 4, metadata: 8, source: 16, timestamp: 32} as const
-const LEVEL_BYTES = LEVELS.map((level) => Buffer.from(level))
+const LEVEL_BY_FIRST = new Uint8Array(256).fill(255)
+for (const [i, level] of LEVELS.entries()) LEVEL_BY_FIRST[level.charCodeAt(0)] = i
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')]
 
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39
@@ -276,7 +278,11 @@ class Scanner {
       } else if (field === FIELD.timestamp) {
         const start = this.p
         if (isString ? !this.string() || this.escaped : !this.number()) return false
-        const parsed = parseTime(isString ? b.toString('latin1', this.s, this.e) : Number(b.toString('latin1', start, this.p)), ctx.now)
+        // The usual shape is read from the bytes; other shapes get the general parser.
+        const iso = isString ? parseIsoUtc(b, this.s, this.e) : Number.NaN
+        const parsed = Number.isNaN(iso)
+          ? parseTime(isString ? b.toString('latin1', this.s, this.e) : Number(b.toString('latin1', start, this.p)), ctx.now)
+          : checkTime(iso, ctx.now)
         if (typeof parsed === 'string') return false
         timestamp = parsed
       } else {
@@ -288,9 +294,9 @@ class Scanner {
           appStart = this.s
           appEnd = this.e
         } else if (field === FIELD.level) {
-          level = -1
-          for (let i = 0; i < LEVEL_BYTES.length && level === -1; i++) if (b.compare(LEVEL_BYTES[i], 0, LEVEL_BYTES[i].length, this.s, this.e) === 0) level = i
-          if (level === -1) return false
+          // The levels differ in their first letter.
+          level = LEVEL_BY_FIRST[b[this.s]]
+          if (level === 255 || !sliceEquals(b, this.s, this.e, LEVELS[level])) return false
         } else if (field === FIELD.message) {
           if (length > limits.maxMessageBytes) return false
           messageStart = this.s

@@ -11,6 +11,7 @@
 import type {InsertFormat, Store} from '../store/index.js'
 
 import {COLUMNS, LEVELS} from '../store/index.js'
+import {BufferPool} from './buffer-pool.js'
 
 export interface RowWriter {
   readonly format: InsertFormat
@@ -32,7 +33,7 @@ export interface RowWriter {
   end(batchId: string): void
   /** Rows written so far are dropped. */
   reset(): void
-  /** The bytes written, copied out. */
+  /** The bytes written, copied out (into a buffer of the writer's pool). */
   take(): Buffer
 }
 
@@ -43,6 +44,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 class Output {
   buf = Buffer.allocUnsafe(1 << 20)
   pos = 0
+  constructor(private readonly pool: BufferPool) {}
 
   ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return
@@ -54,7 +56,7 @@ class Output {
   }
 
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos)
+    const out = this.pool.acquire(this.pos).subarray(0, this.pos)
     this.buf.copy(out, 0, 0, this.pos)
     this.pos = 0
     // A buffer grown for one huge request is not kept for every later one.
@@ -65,8 +67,13 @@ class Output {
 
 class JsonEachRowWriter implements RowWriter {
   readonly format = 'JSONEachRow' as const
-  private readonly out = new Output()
-  constructor(private readonly dateTime64: boolean) {}
+  private readonly out: Output
+  constructor(
+    private readonly dateTime64: boolean,
+    pool: BufferPool,
+  ) {
+    this.out = new Output(pool)
+  }
 
   private ascii(text: string): void {
     const {out} = this
@@ -161,8 +168,13 @@ class JsonEachRowWriter implements RowWriter {
 
 class RowBinaryWriter implements RowWriter {
   readonly format = 'RowBinary' as const
-  private readonly out = new Output()
-  constructor(private readonly dateTime64: boolean) {}
+  private readonly out: Output
+  constructor(
+    private readonly dateTime64: boolean,
+    pool: BufferPool,
+  ) {
+    this.out = new Output(pool)
+  }
 
   private varint(n: number): void {
     const {out} = this
@@ -195,6 +207,12 @@ class RowBinaryWriter implements RowWriter {
 
   str(value: string): void {
     const {out} = this
+    if (value.length === 0) {
+      out.ensure(1)
+      out.buf[out.pos++] = 0
+      return
+    }
+
     const max = value.length * 3
     out.ensure(max + 5)
     if (max < 128) {
@@ -270,8 +288,8 @@ class RowBinaryWriter implements RowWriter {
   }
 }
 
-export function makeRowWriter(format: InsertFormat, caps: {dateTime64: boolean}): RowWriter {
-  return format === 'RowBinary' ? new RowBinaryWriter(caps.dateTime64) : new JsonEachRowWriter(caps.dateTime64)
+export function makeRowWriter(format: InsertFormat, caps: {dateTime64: boolean}, pool = new BufferPool(0)): RowWriter {
+  return format === 'RowBinary' ? new RowBinaryWriter(caps.dateTime64, pool) : new JsonEachRowWriter(caps.dateTime64, pool)
 }
 
 /** Column types the RowBinary writer writes, by column, for each time precision. */

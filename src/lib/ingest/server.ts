@@ -10,6 +10,7 @@ import {IdempotencyCache} from './idempotency.js'
 import {IngestMetrics} from './metrics.js'
 import type {InsertFormat} from '../store/index.js'
 
+import {BufferPool} from './buffer-pool.js'
 import {encodeBody} from './encode-body.js'
 import {insertFormatFor, makeRowWriter} from './row-format.js'
 import {type BodyFormat, DEFAULT_LIMITS, type ValidationDetail, type ValidationLimits} from './validate.js'
@@ -103,7 +104,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const stats: IngestStats = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
   const log = options.log ?? (() => {})
   const insertFormat = options.insertFormat ?? (await insertFormatFor(store))
-  const writer = makeRowWriter(insertFormat, caps)
+  const pool = new BufferPool()
+  const writer = makeRowWriter(insertFormat, caps, pool)
 
   let storeUp = true
   let probing = false
@@ -161,15 +163,28 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
   }
 
-  const batcher = new Batcher(
-    (chunks, info) =>
-      store.insert(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, info.bytes), {
-        dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined,
-        format: insertFormat,
-      }),
-    batchOptions,
-    onInsert,
-  )
+  // The requests' encoded rows are merged into one insert body; all of them go back to the pool
+  // once the insert has settled (nothing reads them after that).
+  const writeBatch = async (chunks: Buffer[], info: {rows: number; bytes: number; id: number}) => {
+    let body = chunks[0]
+    if (chunks.length > 1) {
+      body = pool.acquire(info.bytes).subarray(0, info.bytes)
+      let at = 0
+      for (const chunk of chunks) {
+        chunk.copy(body, at)
+        at += chunk.length
+        pool.release(chunk)
+      }
+    }
+
+    try {
+      await store.insert(body, {dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined, format: insertFormat})
+    } finally {
+      pool.release(body)
+    }
+  }
+
+  const batcher = new Batcher(writeBatch, batchOptions, onInsert)
 
   const updateBufferGauges = () => {
     const state = batcher.state
@@ -260,6 +275,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
 
     const admitted = admit(body, format, key)
+    // Only the encoded rows outlive admit: the body goes back to the pool.
+    pool.release(body)
     if (!('committed' in admitted)) return admitted
     try {
       await admitted.committed
@@ -343,12 +360,16 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
       reading.add(req)
       const chunks: Buffer[] = []
+      // A declared length is read straight into one pooled buffer; a chunked body is gathered.
+      let into = declared > 0 ? pool.acquire(declared) : undefined
       let size = 0
       let settled = false
       const finish = (value: Buffer | 'too_large' | 'busy' | Error) => {
         if (settled) return
         settled = true
         chunks.length = 0
+        if (into && (typeof value === 'string' || value instanceof Error)) pool.release(into)
+        into = undefined
         release()
         if (value instanceof Error) reject(value)
         else resolve(value)
@@ -356,13 +377,18 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
       req.on('data', (chunk: Buffer) => {
         if (settled) return
+        if (into) {
+          // The HTTP parser never passes more than Content-Length; refuse rather than assume it.
+          if (size + chunk.length > declared) return finish(new Error('body longer than its Content-Length'))
+          chunk.copy(into, size)
+        } else chunks.push(chunk)
         size += chunk.length
         if (size > maxBodyBytes) return finish('too_large')
         if (size > reserved && !reserve(size - reserved)) return finish('busy')
-        chunks.push(chunk)
       })
       req.on('end', () => {
         if (settled) return
+        if (into) return finish(into.subarray(0, size))
         const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
         finish(body)
       })

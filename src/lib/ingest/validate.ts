@@ -140,13 +140,19 @@ export function parseTime(value: unknown, now: number): number | string {
   if (typeof value === 'number') {
     ms = value
   } else if (typeof value === 'string') {
-    ms = parseIsoUtc(value, 0, value.length)
+    const bytes = Buffer.from(value)
+    ms = bytes.length === value.length ? parseIsoUtc(bytes, 0, bytes.length) : Number.NaN
     if (Number.isNaN(ms)) ms = /^\d+$/.test(value) ? Number(value) : parseIsoWithZone(value)
     if (Number.isNaN(ms)) return 'not an ISO-8601 time with a zone (Z or ±hh:mm) or epoch milliseconds'
   } else {
     return 'must be an ISO-8601 string or epoch milliseconds'
   }
 
+  return checkTime(ms, now)
+}
+
+/** Epoch ms of an event time in the accepted window, or why it is refused. */
+export function checkTime(ms: number, now: number): number | string {
   if (!Number.isFinite(ms)) return 'not a finite time'
   if (ms < MIN_TIME || ms > now + DAY) return 'outside 2000-01-01 .. now + 1 day (epoch seconds instead of milliseconds?)'
   return Math.trunc(ms)
