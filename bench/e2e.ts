@@ -176,6 +176,8 @@ async function main(): Promise<void> {
       await serve.stop()
     }
 
+    const served = serve.stats()
+
     const serveCpu = process.cpuUsage(serveCpu0)
     const chCpu = chPid ? cpuSeconds(chPid) - ch0 : undefined
     const acked = result.logs.acked
@@ -200,6 +202,14 @@ async function main(): Promise<void> {
         `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs` +
         (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
     )
+    say(
+      `rows per INSERT from serve: p50 ${int(served.rowsPerInsert.p50)}, p99 ${int(served.rowsPerInsert.p99)}, max ${int(served.rowsPerInsert.max)} ` +
+        `(${int(served.inserts)} inserts)`,
+    )
+    if (chCpu !== undefined && raw.cpuUsPerRow !== undefined) {
+      say(`ClickHouse CPU a row, through serve / raw ingest: ${((chCpu * 1e6) / Math.max(1, acked) / raw.cpuUsPerRow).toFixed(2)}x`)
+    }
+
     say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
     if (!v?.ok || result.workersFailed > 0 || !consistent) process.exitCode = 1
   } finally {

@@ -35,7 +35,8 @@ const {values: args} = parseArgs({
 const clickhouse = args.embedded ? undefined : await startClickHouseServer()
 const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
 const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
-const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
+// The bin script's own Node flags (its shebang), then the profiler's.
+const profileArgs = args.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
 // Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
 const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -38,6 +38,11 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
     'batch-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBatchRows, description: 'rows per INSERT at most', helpGroup: 'BATCHING', min: 1}),
     'batch-bytes': Flags.string({default: '16MiB', description: 'bytes per INSERT at most', helpGroup: 'BATCHING'}),
     'batch-wait': Flags.string({default: `${DEFAULT_BATCHER_OPTIONS.maxWaitMs}ms`, description: 'longest rows wait before a further concurrent INSERT takes them', helpGroup: 'BATCHING'}),
+    'batch-linger': Flags.string({
+      default: `${DEFAULT_BATCHER_OPTIONS.lingerMs}ms`,
+      description: 'under load, how long a free INSERT slot waits for more rows (0 sends at once); a request arriving alone never waits',
+      helpGroup: 'BATCHING',
+    }),
     'insert-concurrency': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.insertConcurrency, description: 'INSERTs running at once', helpGroup: 'BATCHING', min: 1}),
     'buffer-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBufferRows, description: 'rows held in memory at most (then 503)', helpGroup: 'BATCHING', min: 1}),
     'buffer-bytes': Flags.string({default: '64MiB', description: 'bytes held in memory at most (then 503)', helpGroup: 'BATCHING'}),
@@ -46,6 +51,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
   async run(): Promise<ServeResult> {
     const {flags} = await this.parse(Serve)
     const batchWait = parseDuration(flags['batch-wait'], '--batch-wait', {allowZero: true, bareUnit: 'ms'})
+    const batchLinger = parseDuration(flags['batch-linger'], '--batch-linger', {allowZero: true, bareUnit: 'ms'})
 
     // Inserts get 30 s: a hung server is noticed by the watchdog, and a request is not held longer.
     const store = await openStore({...this.storeOptions(flags), requestTimeoutMs: 30_000})
@@ -55,6 +61,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
       const server = await startIngestServer({
         batch: {
           insertConcurrency: flags['insert-concurrency'],
+          lingerMs: batchLinger,
           maxBatchBytes: size('batch-bytes', flags['batch-bytes']),
           maxBatchRows: flags['batch-rows'],
           maxBufferBytes: size('buffer-bytes', flags['buffer-bytes']),

@@ -1,4 +1,5 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import * as hdr from 'hdr-histogram-js'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -48,6 +49,8 @@ export interface IngestStats {
   inserts: number
   failedInserts: number
   insertedRows: number
+  /** Rows per INSERT statement (committed ones), by percentile. */
+  rowsPerInsert: {p50: number; p99: number; max: number}
 }
 
 export interface IngestServer {
@@ -101,7 +104,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const keys = new IdempotencyCache()
   const caps = store.info.capabilities
   const instance = randomBytes(6).toString('hex')
-  const stats: IngestStats = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
+  const stats: Omit<IngestStats, 'rowsPerInsert'> = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
+  const insertSizes = hdr.build({highestTrackableValue: 100_000_000, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3})
   const log = options.log ?? (() => {})
   const insertFormat = options.insertFormat ?? (await insertFormatFor(store))
   const pool = new BufferPool()
@@ -154,6 +158,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     if (outcome.error === undefined) {
       stats.inserts++
       stats.insertedRows += outcome.rows
+      insertSizes.recordValue(outcome.rows)
       metrics.inserts.inc({result: 'ok'})
     } else {
       stats.failedInserts++
@@ -506,7 +511,10 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     host: address.address,
     metrics,
     port: address.port,
-    stats: () => ({...stats}),
+    stats: () => ({
+      ...stats,
+      rowsPerInsert: {max: insertSizes.maxValue, p50: insertSizes.getValueAtPercentile(50), p99: insertSizes.getValueAtPercentile(99)},
+    }),
     stop,
     url: `http://${host}:${address.port}`,
   }

@@ -15,12 +15,14 @@ function harness(options: Partial<BatcherOptions> = {}) {
       new Promise<void>((resolve, reject) => {
         calls.push({chunks, finish: (error) => (error ? reject(error) : resolve()), rows: info.rows})
       }),
-    {...DEFAULT_BATCHER_OPTIONS, ...options},
+    // Lingering has its own tests below; the others see the slot used at once.
+    {...DEFAULT_BATCHER_OPTIONS, lingerMs: 0, ...options},
   )
   return {batcher, calls}
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('group-commit batcher', () => {
   it('writes at once when idle, then merges what arrives meanwhile into one insert', async () => {
@@ -98,5 +100,57 @@ describe('group-commit batcher', () => {
     if (a.ok) await a.committed
     expect(batcher.state.rows).to.equal(0)
     expect(batcher.offer(Buffer.from('c\n'), 1)).to.deep.equal({ok: false, reason: 'closed'})
+  })
+
+  describe('lingering under load', () => {
+    it('sends a request that arrives alone at once', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 1000})
+      batcher.offer(Buffer.from('a\n'), 1)
+      expect(calls).to.have.length(1)
+      calls[0].finish()
+      await sleep(300)
+      // Another lone request, well after the first.
+      batcher.offer(Buffer.from('b\n'), 1)
+      expect(calls).to.have.length(2)
+    })
+
+    it('lets a free slot wait while rows keep arriving, then sends them in one insert', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 200})
+      batcher.offer(Buffer.from('a\n'), 1)
+      batcher.offer(Buffer.from('b\n'), 1)
+      calls[0].finish()
+      await tick()
+      expect(calls, 'the slot lingers').to.have.length(1)
+      for (const row of ['c\n', 'd\n', 'e\n']) {
+        await sleep(20)
+        batcher.offer(Buffer.from(row), 1)
+      }
+
+      expect(calls).to.have.length(1)
+      // Arrivals paused for a quarter of the linger: the slot is used.
+      await sleep(120)
+      expect(calls).to.have.length(2)
+      expect(Buffer.concat(calls[1].chunks).toString()).to.equal('b\nc\nd\ne\n')
+    })
+
+    it('stops lingering after lingerMs even while rows keep arriving, and at once for a full batch', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 100, maxBatchRows: 50})
+      batcher.offer(Buffer.from('a\n'), 1)
+      batcher.offer(Buffer.from('b\n'), 1)
+      calls[0].finish()
+      const started = Date.now()
+      while (calls.length === 1 && Date.now() - started < 1000) {
+        batcher.offer(Buffer.from('x\n'), 1)
+        await sleep(5)
+      }
+
+      // The slot was used while rows still arrived every 5 ms (not by the loop's 1 s guard).
+      expect(calls).to.have.length(2)
+      expect(calls[1].rows).to.be.lessThan(190)
+      calls[1].finish()
+      await tick()
+      batcher.offer(Buffer.from('y\n'), 60)
+      expect(calls).to.have.length(3)
+    })
   })
 })
