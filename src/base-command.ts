@@ -19,6 +19,16 @@ export const storeFlags = {
   'data-dir': Flags.string({default: DEFAULT_DATA_DIR, description: 'data directory of the embedded engine', helpGroup: 'STORAGE'}),
 }
 
+/** Where logbench's roles live in the user's table (src/lib/store/profile.ts). */
+export const profileFlags = {
+  column: Flags.string({
+    description:
+      'where a role lives in your table: ROLE=COLUMN, or ROLE=COLUMN.KEY for a key inside a JSON text or Map column (repeatable). Roles: event_time, ingest_time, app, level, message, source, run_id, seq. Detected from the columns when not given',
+    helpGroup: 'TABLE',
+    multiple: true,
+  }),
+}
+
 export interface StoreFlagValues {
   'clickhouse-url'?: string
   'clickhouse-user'?: string
@@ -64,6 +74,12 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Store options from the store flags, falling back on the environment. */
+  /** Did the user name the table (--database / --table on the command line, or CLICKHOUSE_DATABASE)? */
+  protected tableNamed(): boolean {
+    const named = (flag: string) => this.argv.some((arg) => arg === flag || arg.startsWith(`${flag}=`))
+    return named('--database') || named('--table') || this.env.clickhouseDatabase !== undefined
+  }
+
   protected storeOptions(flags: StoreFlagValues): StoreOptions {
     // A --data-dir on the command line means the embedded engine, even with CLICKHOUSE_URL in the
     // environment: a destructive command must never act on a store other than the one named.
@@ -84,7 +100,18 @@ export abstract class BaseCommand extends Command {
 
   /** Mark the run as having failed its checks: the result is still printed, the exit code is 4. */
   protected failChecks(): void {
-    if (!process.exitCode) process.exitCode = ExitCode.checksFailed
+    if (!process.exitCode || process.exitCode === ExitCode.unverified) process.exitCode = ExitCode.checksFailed
+  }
+
+  /** The run is measured and printed, but verification could not run: exit 5 unless something worse is set. */
+  protected markUnverified(): void {
+    if (!process.exitCode) process.exitCode = ExitCode.unverified
+  }
+
+  /** Exit code of a finished load: 4 when a check failed, else 5 when verification could not run. */
+  protected endChecks(verdict: {failed: boolean; unverified?: string}): void {
+    if (verdict.failed) this.failChecks()
+    else if (verdict.unverified) this.markUnverified()
   }
 
   /** End with 130 after the partial result is printed. */

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {
   analyze,
   type AnalysisResult,
@@ -15,7 +15,7 @@ import {fetchReports} from '../lib/analyze/http.js'
 import {renderAnalysis, reportCsv} from '../lib/analyze/render.js'
 import {repeatUntilAborted} from '../lib/analyze/watch.js'
 import {LogbenchError, usageError} from '../lib/errors.js'
-import {openStore, type Store} from '../lib/store/index.js'
+import {openStore, parseColumnFlags, type Store} from '../lib/store/index.js'
 
 const listFlag = (description: string) =>
   Flags.string({delimiter: ',', description, helpGroup: 'FILTERS', multiple: true, multipleNonGreedy: true})
@@ -27,7 +27,9 @@ export default class Analyze extends BaseCommand {
 Reports:
 ${REPORT_NAMES.map((name) => `  ${name.padEnd(12)}${REPORT_DESCRIPTIONS[name]}`).join('\n')}
 
-rates counts logs in buckets of created_at (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
+Every report reads the table through its profile: the columns (or keys inside a JSON or Map column) that hold the event time, ingest time, app, level, message, source, run id and seq, detected from the columns or given with --column. The overview skips a report the table has no column for, saying which --column flag would supply it; a report named on the command line that cannot run exits 2.
+
+rates counts logs in buckets of the ingest time (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
 
   static examples = [
     {command: '<%= config.bin %> analyze', description: 'An overview of every report'},
@@ -52,15 +54,16 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
 
   static flags = {
     ...storeFlags,
+    ...profileFlags,
     target: Flags.string({
       description: 'read the reports from a running "logbench serve" at this URL (GET <url>/api/reports/<name>) instead of opening the store',
       helpGroup: 'STORAGE',
     }),
     since: Flags.string({
-      description: 'only logs with created_at at or after this time: 30m, 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
+      description: 'only logs stored (ingest time, else event time) at or after this time: 30m, 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
       helpGroup: 'FILTERS',
     }),
-    app: listFlag('only these app_id values (repeat the flag or separate with commas)'),
+    app: listFlag('only these apps (repeat the flag or separate with commas)'),
     level: listFlag('only these levels: debug, info, warn, error, fatal (repeat or separate with commas)'),
     'run-id': listFlag('only these run ids (repeat or separate with commas)'),
     bucket: Flags.string({description: 'rates: bucket width, e.g. 1s, 10s, 1m [default: from the span of the data, 1s for short runs]'}),
@@ -90,6 +93,10 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
     const watchMs = flags.watch === undefined ? undefined : parseDuration(flags.watch, '--watch')
     if (watchMs !== undefined && (json || flags.csv)) throw usageError('--watch redraws tables for people: it cannot be combined with --json or --csv')
     if (flags.target && flags['clickhouse-url']) throw usageError('pass either --target (a running serve) or --clickhouse-url, not both')
+    const columns = parseColumnFlags(flags.column)
+    if (flags.target && flags.column) throw usageError('--column describes a table read directly: a serve reports on its own table', 'leave out --column, or read your table with --clickhouse-url')
+    // The overview skips what the table cannot give; a report asked for by name must run.
+    const skipUnsupported = (args.reports ?? []).length === 0
 
     let store: Store | undefined
     const signal = this.abortController.signal
@@ -101,7 +108,7 @@ rates counts logs in buckets of created_at (--bucket; by default the smallest of
       }
 
       store ??= await openStore(this.storeOptions(flags))
-      return analyze(store, names, options, signal)
+      return analyze(store, names, options, {columns, signal, skipUnsupported})
     }
 
     const render = (result: AnalysisResult) =>

@@ -1,16 +1,18 @@
 import {Flags} from '@oclif/core'
 import {createInterface} from 'node:readline'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {parseDuration} from '../lib/units.js'
 import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup, unexecutedResult} from '../lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../lib/cleanup/render.js'
 import {usageError} from '../lib/errors.js'
-import {openStore} from '../lib/store/index.js'
+import {openStore, parseColumnFlags} from '../lib/store/index.js'
 
 export default class Cleanup extends BaseCommand {
   static summary = 'Delete test data safely: truncate, delete by app, run id or age, optimize, or drop the table.'
   static description = `Removes test data from the logs table and prints row counts before and after.
+
+It works on logbench's own table, and on a table of yours when you name it with --database / --table (a MergeTree table outside the system databases): deletes by --apps, --run-id and --before read its columns through the table profile (--column to say where a role lives).
 
 --apps, --run-id and --before delete the rows that match all of them: with a lightweight DELETE where the server has it (ClickHouse 23.3+), otherwise with ALTER TABLE … DELETE awaited until the mutation is done (mutations_sync where the server has it, else by polling system.mutations). --truncate empties the table, --drop removes it, --optimize runs OPTIMIZE TABLE … FINAL (after any delete).
 
@@ -22,14 +24,16 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     {command: '<%= config.bin %> cleanup --apps payment-service,auth-service --yes', description: 'Delete the rows of some apps (the guide\'s DELETE)'},
     {command: '<%= config.bin %> cleanup --before 1d --optimize --yes --json', description: 'Delete rows older than a day, merge parts, report as JSON'},
     {command: '<%= config.bin %> cleanup --drop', description: 'Drop the table (asks first)'},
+    {command: '<%= config.bin %> cleanup --truncate --yes --database guide_db', description: 'Empty your own table (named, so cleanup may change it)'},
   ]
 
   static flags = {
     ...storeFlags,
+    ...profileFlags,
     truncate: Flags.boolean({description: 'delete every row (TRUNCATE TABLE)', helpGroup: 'ACTIONS'}),
     apps: Flags.string({
       delimiter: ',',
-      description: 'delete the rows of these app_id values (comma-separated)',
+      description: 'delete the rows of these apps (comma-separated)',
       helpGroup: 'ACTIONS',
       multiple: true,
       multipleNonGreedy: true,
@@ -42,7 +46,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
       multipleNonGreedy: true,
     }),
     before: Flags.string({
-      description: 'delete rows with created_at before this time: 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
+      description: 'delete rows stored (ingest time, else event time) before this time: 2h, 1d (ago), ISO-8601 (UTC when no zone), epoch seconds or ms',
       helpGroup: 'ACTIONS',
     }),
     optimize: Flags.boolean({description: 'merge parts with OPTIMIZE TABLE … FINAL (after any delete)', helpGroup: 'ACTIONS'}),
@@ -63,6 +67,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
       truncate: flags.truncate,
     })
     const mutationTimeoutMs = parseDuration(flags.timeout, '--timeout')
+    const columns = parseColumnFlags(flags.column)
     const json = this.jsonEnabled()
     const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !json
     const destructive = isDestructive(request)
@@ -77,7 +82,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     const store = await openStore(this.storeOptions(flags))
     try {
       const signal = this.abortController.signal
-      const plan = await planCleanup(store, request, signal)
+      const plan = await planCleanup(store, request, {columns, signal, tableNamed: this.tableNamed()})
       const planned = unexecutedResult(plan, flags['dry-run'])
       if (flags['dry-run'] || !plan.exists) {
         if (!json) this.log(renderCleanup(planned))
@@ -90,6 +95,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
       }
 
       const result = await executeCleanup(store, request, plan, {
+        columns,
         mutationTimeoutMs,
         onProgress: json ? undefined : (message) => process.stderr.write(`${message}\n`),
         signal,

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {assess} from '../lib/load/aggregate.js'
 import {applyChecks} from '../lib/load/check.js'
 import {loadResults, mergeResults} from '../lib/load/merge.js'
@@ -8,8 +8,16 @@ import type {AggregateResult} from '../lib/load/result.js'
 import {parseThreshold} from '../lib/load/thresholds.js'
 import {verifyRun} from '../lib/load/verify.js'
 import {renderAggregate} from '../lib/report/load.js'
-import {openStore} from '../lib/store/index.js'
+import {parseColumnFlags} from '../lib/store/index.js'
+import {planVerification} from '../lib/load/verifier.js'
 import {parseDuration} from '../lib/units.js'
+
+/** The target every worker sent to, when they all sent to one origin (a serve that can verify for them). */
+function commonTarget(result: AggregateResult): URL | undefined {
+  const origins = new Set(result.workers.flatMap((w) => (w.result && URL.canParse(w.result.config.target) ? [new URL(w.result.config.target).origin] : [])))
+  const [origin] = origins
+  return origins.size === 1 ? new URL(origin) : undefined
+}
 
 export default class Merge extends BaseCommand {
   static summary = 'Merge the results of workers that ran on several hosts into one aggregate report.'
@@ -29,6 +37,7 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     verify: Flags.boolean({allowNo: true, default: true, description: 'count the stored rows of the run when a ClickHouse URL is configured'}),
     'verify-wait': Flags.string({default: '0s', description: 'keep counting up to this long until every acknowledged log is stored'}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   async run(): Promise<AggregateResult> {
@@ -39,24 +48,38 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
     const plan = mergeResults(await loadResults(argv as string[]))
     for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`)
     const {result} = plan
-    const storeOptions = this.storeOptions(flags)
+    const {signal} = this.abortController
     let note = plan.verifyNote
-    const canVerify = flags.verify && plan.verifiable && storeOptions.clickhouseUrl
     if (!note && !flags.verify) note = 'not verified (--no-verify)'
-    if (!note && !storeOptions.clickhouseUrl) note = 'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) to count the stored rows of the run'
-    const store = canVerify ? await openStore(storeOptions) : undefined
+    const verification =
+      flags.verify && plan.verifiable
+        ? await planVerification({
+            columns: parseColumnFlags(flags.column),
+            headers: this.env.token ? {authorization: `Bearer ${this.env.token}`} : {},
+            signal,
+            storeOptions: this.storeOptions(flags),
+            target: commonTarget(result),
+            warn: (line) => process.stderr.write(`warning: ${line}\n`),
+          })
+        : undefined
+    note ??= verification?.note
     let verdict
     try {
+      const counter = verification?.counter
       verdict = await applyChecks(result, {
         batchSize: plan.verifiable?.batchSize ?? 0,
         failedWorkers: result.workersFailed,
         thresholds,
-        verify: store ? (input) => verifyRun(store, input, {signal: this.abortController.signal, waitMs}) : undefined,
+        unverifiable: verification?.unverifiable ? verification.note : undefined,
+        verify: counter ? (input) => verifyRun(counter, {...input, lastAckAtMs: Date.parse(result.endedAt)}, {signal, waitMs}) : undefined,
         workers: plan.verifiable?.workers ?? 1,
       })
     } finally {
-      await store?.close()
+      await verification?.close()
     }
+
+    if (verdict.unverified) note = verdict.unverified
+    if (note && !result.verification) result.verificationNote = note
 
     result.assessment = assess(result)
     if (!this.jsonEnabled()) {
@@ -64,7 +87,7 @@ Run the workers wherever an orchestrator puts them, all with one --run-id and th
       for (const reason of verdict.reasons) process.stderr.write(`check failed: ${reason}\n`)
     }
 
-    if (verdict.failed) this.failChecks()
+    this.endChecks(verdict)
     return result
   }
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
 import {parseLoadFlags, withToken} from '../lib/load/options.js'
 import type {AggregateResult} from '../lib/load/result.js'
@@ -11,6 +11,7 @@ import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderAggregate} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
+import {parseColumnFlags} from '../lib/store/index.js'
 import {loadFlags} from './run.js'
 
 export default class Parallel extends BaseCommand {
@@ -26,6 +27,10 @@ Without --target, logbench starts its own serve on a free loopback port over the
       description: "The guide's test (4 x 2 M) against a running serve, verified in ClickHouse",
     },
     {command: '<%= config.bin %> parallel --workers 4 --rate 100000 --duration 30s --json > result.json', description: 'Open model: 100,000 logs/s split over 4 workers for 30 s'},
+    {
+      command: '<%= config.bin %> parallel --workers 4 --target http://127.0.0.1:3000/api/logs/batch --payload wrapped --clickhouse-url http://127.0.0.1:8123 --database guide_db',
+      description: "Your own API and table: verified through the table's profile (run id and seq found in its JSON metadata column)",
+    },
   ]
 
   static flags = {
@@ -35,6 +40,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     ...loadFlags,
     rate: Flags.integer({description: 'open model: logs per second in total, split exactly over the workers (latency from the intended send time)', min: 1}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   async run(): Promise<AggregateResult & {analysis?: AnalysisResult}> {
@@ -49,6 +55,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     try {
       outcome = await parallelSession({
         analyze: true,
+        columns: parseColumnFlags(flags.column),
         log: (line) => process.stderr.write(`serve: ${line}\n`),
         logsPerWorker,
         onEvent(worker, event) {
@@ -69,6 +76,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
         spawn: nodeSpawner({binPath, nodeFlags: workerNodeFlags(settings.rate === undefined ? settings.concurrency : settings.maxInFlight)}),
         storeOptions: this.storeOptions(flags),
         totalLogs: flags.logs,
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
         workers: flags.workers,
       })
     } finally {
@@ -86,7 +94,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     }
 
     if (result.interrupted) this.markInterrupted()
-    else if (outcome.verdict.failed) this.failChecks()
+    else this.endChecks(outcome.verdict)
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 }

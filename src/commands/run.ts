@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
+import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
 import {environmentError, usageError} from '../lib/errors.js'
 import {onParentGone, waitForGo} from '../lib/load/barrier.js'
 import {parseLoadFlags, withToken} from '../lib/load/options.js'
@@ -11,6 +11,7 @@ import type {AnalysisResult} from '../lib/analyze/index.js'
 import {int, seconds} from '../lib/report/format.js'
 import {renderRun} from '../lib/report/load.js'
 import {createProgress, type ProgressMode} from '../lib/report/progress.js'
+import {parseColumnFlags} from '../lib/store/index.js'
 
 /** Flags shared by run and parallel (parallel imports them from here). */
 export const loadFlags = {
@@ -61,6 +62,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     barrier: Flags.boolean({description: 'after the ready event, wait for "go" on stdin', helpGroup: 'WORKER', hidden: true}),
     'progress-interval': Flags.integer({default: 1000, description: 'ms between progress updates', helpGroup: 'WORKER', hidden: true, min: 50}),
     ...storeFlags,
+    ...profileFlags,
   }
 
   private events = false
@@ -80,6 +82,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     try {
       outcome = await runSession({
         analyze: !flags.events,
+        columns: parseColumnFlags(flags.column),
         beforeSend: async (target) => {
           if (!flags.events) return true
           emit(encodeEvent('start', {pid: process.pid, plannedDurationMs: settings.durationMs, plannedLogs: logs, runId: settings.runId, target: target.href, worker}))
@@ -108,6 +111,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
         settings,
         signal,
         storeOptions: this.storeOptions(flags),
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
         worker,
       })
     } finally {
@@ -132,7 +136,7 @@ Without --target, logbench starts its own serve on a free loopback port over the
     }
 
     if (result.interrupted) this.markInterrupted()
-    else if (outcome.verdict.failed) this.failChecks()
+    else this.endChecks(outcome.verdict)
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 

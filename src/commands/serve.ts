@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {once} from 'node:events'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
-import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer} from '../lib/ingest/index.js'
+import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer, verifyOverHttp} from '../lib/ingest/index.js'
+import {openStoreCounter, type RunCounter} from '../lib/load/verify.js'
 import {openStore, type StoreInfo} from '../lib/store/index.js'
 import {parseBytes, parseDuration} from '../lib/units.js'
 
@@ -18,7 +19,7 @@ export default class Serve extends BaseCommand {
   static summary = 'Run a fast, loss-free HTTP ingest endpoint that writes logs to ClickHouse.'
   static description = `POST /api/logs and /api/logs/batch take one log object, a JSON array, {"logs": [...]} or NDJSON (application/x-ndjson). Concurrent requests are merged into one INSERT (group commit); a request is answered 202 {"accepted": n} only once its rows are committed. A full buffer or an unreachable ClickHouse gets 503 with Retry-After, bad entries 400 naming the entry and field, a body over --max-body 413, another content type 415, a missing or wrong token 401.
 
-GET /health (200, or 503 when storage is unreachable), GET /metrics (Prometheus text), and the read-only reports of "logbench analyze" at GET /api/reports/<name> (what "analyze --target" reads when serve holds the embedded data directory). An Idempotency-Key header makes a retried request count once (see the README). SIGINT/SIGTERM stop accepting, flush, answer every request in flight and exit 0.
+GET /health (200, or 503 when storage is unreachable), GET /metrics (Prometheus text), the read-only reports of "logbench analyze" at GET /api/reports/<name> (what "analyze --target" reads when serve holds the embedded data directory), and POST /api/verify, which counts the stored rows of a run (what run, parallel and merge verify through when their target is this serve and no store is named). An Idempotency-Key header makes a retried request count once (see the README). SIGINT/SIGTERM stop accepting, flush, answer every request in flight and exit 0.
 
 Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHOUSE_URL) names a server.`
 
@@ -57,6 +58,8 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
     const store = await openStore({...this.storeOptions(flags), requestTimeoutMs: 30_000})
     try {
       await store.ensureSchema()
+      let runCounter: Promise<RunCounter> | undefined
+      const counter = () => (runCounter ??= openStoreCounter(store))
       const {reportOverHttp} = await import('../lib/analyze/http.js')
       const server = await startIngestServer({
         batch: {
@@ -74,6 +77,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
         maxBodyBytes: size('max-body', flags['max-body']),
         port: flags.port,
         reports: (name, params) => reportOverHttp(store, name, params, this.abortController.signal),
+        verify: (req) => verifyOverHttp(counter, req, this.abortController.signal),
         store,
         token: flags.token ?? this.env.token,
       })

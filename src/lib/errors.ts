@@ -5,15 +5,18 @@ export const ExitCode = {
   usage: 2,
   environment: 3,
   checksFailed: 4,
+  /** The run completed and its results are printed, but verification could not run. */
+  unverified: 5,
   interrupted: 130,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
-export type ErrorKind = 'usage' | 'environment' | 'checks' | 'interrupted' | 'internal'
+export type ErrorKind = 'usage' | 'environment' | 'checks' | 'unverified' | 'interrupted' | 'internal'
 
 const codeOf: Record<ErrorKind, ExitCodeValue> = {
   checks: ExitCode.checksFailed,
+  unverified: ExitCode.unverified,
   environment: ExitCode.environment,
   internal: ExitCode.internal,
   interrupted: ExitCode.interrupted,

@@ -35,7 +35,7 @@ describe('logbench analyze (CLI)', () => {
       const result = await runCli(['analyze', '--json', ...target])
       expect(result.code, result.stderr).to.equal(0)
       const json = JSON.parse(result.stdout)
-      expect(json).to.have.all.keys('store', 'generatedAt', 'filters', 'reports')
+      expect(json).to.have.all.keys('store', 'profile', 'generatedAt', 'filters', 'reports', 'skipped')
       expect(json.store).to.include({database: store.info.database, kind: 'server', table: 'logs', version: store.info.version.text})
       expect(json.reports).to.have.all.keys(...REPORT_NAMES)
       expect(json.reports.total).to.deep.include({apps: 4, logs: rows.length, runs: 3})

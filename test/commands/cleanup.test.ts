@@ -100,7 +100,7 @@ for (const [title, make] of [
     it('--dry-run shows what would go without --yes, and changes nothing', async () => {
       const result = await runCli(['cleanup', '--run-id', 'run-beta', '--dry-run', ...target.args])
       expect(result.code, result.stderr).to.equal(0)
-      expect(result.stdout).to.match(/dry run, nothing changed: would delete 700 rows of 2,300 from \S+\.logs \([^)]+\) where run_id ∈ \{run-beta\}/)
+      expect(result.stdout).to.match(/dry run, nothing changed: would delete 700 rows of 2,300 from \S+\.logs \([^)]+\) where run id ∈ \{run-beta\}/)
       expect(await target.runCounts()).to.deep.equal(FULL)
     })
 

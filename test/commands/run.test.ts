@@ -58,7 +58,7 @@ describe('logbench run', () => {
     expect(first.code, first.stderr).to.equal(0)
     const again = await runCli(['run', '--logs', '2000', '--json', '--data-dir', data, '--run-id', 'run-reused'])
     expect(again.code).to.equal(2)
-    expect(JSON.parse(again.stdout).error.message).to.equal('run id run-reused already has 2,000 rows in logs_db.logs')
+    expect(JSON.parse(again.stdout).error.message).to.equal(`run id run-reused already has 2,000 rows in embedded engine ${data} logs_db.logs`)
     const parallel = await runCli(['parallel', '--workers', '2', '--logs', '2000', '--data-dir', data, '--run-id', 'run-reused'])
     expect(parallel.code).to.equal(2)
     expect(parallel.stderr).to.include('logbench cleanup --run-id run-reused --yes')

@@ -33,7 +33,7 @@ describe('store guards', () => {
       await store.command(`INSERT INTO ${database}.customers SELECT number FROM system.numbers LIMIT 1000`)
       const refused = await runCli(['cleanup', '--truncate', '--yes', '--clickhouse-url', url!, '--database', database, '--table', 'customers'])
       expect(refused.code).to.equal(2)
-      expect(refused.stderr).to.match(/is not a logbench logs table/)
+      expect(refused.stderr).to.match(/is not a logs table/)
       const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${database}.customers`)
       expect(row.n).to.equal(1000)
 

@@ -64,7 +64,7 @@ describe('logbench cleanup on a terminal', function () {
 
   it('asks, and deletes nothing when the answer is not yes', async () => {
     const result = await onTerminal(['cleanup', '--run-id', 'run-beta', ...args], 'n\r')
-    expect(result.output).to.match(/delete 300 rows of 1,000 from \S+\.logs \([^)]+\) where run_id ∈ \{run-beta\}\. Go ahead\? \[y\/N\]/)
+    expect(result.output).to.match(/delete 300 rows of 1,000 from \S+\.logs \([^)]+\) where run id ∈ \{run-beta\}\. Go ahead\? \[y\/N\]/)
     expect(result.output).to.include('cancelled: nothing changed')
     expect(result.code).to.equal(0)
     expect(await runCounts()).to.deep.equal({'run-alpha': 500, 'run-beta': 300, 'run-gamma': 200})

@@ -1,4 +1,4 @@
-import type {QueryParams, Store} from '../store/index.js'
+import type {ProfileSql, QueryParams, Store} from '../store/index.js'
 
 import {usageError} from '../errors.js'
 import {type Filters, parseFilters, type RawFilters, whereClause, type WhereClause} from './filters.js'
@@ -39,9 +39,11 @@ export function parseReportOptions(raw: RawReportOptions, now = Date.now()): Rep
   return options
 }
 
-/** Everything a report needs: the store, the bound filter condition, the options. */
+/** Everything a report needs: the store, the table profile, the bound filter condition, the options. */
 export interface ReportContext {
   store: Store
+  /** The roles of the table's columns, as SQL. */
+  profile: ProfileSql
   options: ReportOptions
   where: WhereClause
   signal?: AbortSignal
@@ -49,10 +51,11 @@ export interface ReportContext {
   query<T>(sql: string, params?: QueryParams): Promise<T[]>
 }
 
-export function makeContext(store: Store, options: ReportOptions, signal?: AbortSignal): ReportContext {
-  const where = whereClause(options.filters, store.info.capabilities)
+export function makeContext(store: Store, profile: ProfileSql, options: ReportOptions, signal?: AbortSignal): ReportContext {
+  const where = whereClause(options.filters, profile)
   return {
     options,
+    profile,
     query: <T>(sql: string, params: QueryParams = {}) => store.query<T>(sql, {...where.params, ...params}, {signal}),
     signal,
     store,

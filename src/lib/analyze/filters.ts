@@ -1,13 +1,13 @@
 import {usageError} from '../errors.js'
 import {displayText} from '../format/units.js'
-import {epochMsExpr, type Capabilities, type Level, LEVELS, type QueryParams} from '../store/index.js'
+import {type Level, LEVELS, missingRole, type ProfileSql, type QueryParams, type Role} from '../store/index.js'
 import {parseTime} from './time.js'
 
 /** Row filters shared by the reports and by cleanup. Times are epoch ms. */
 export interface Filters {
-  /** created_at >= since */
+  /** ingest time (else event time) >= since */
   since?: number
-  /** created_at < before */
+  /** ingest time (else event time) < before */
   before?: number
   apps: string[]
   levels: Level[]
@@ -74,19 +74,6 @@ export function filtersJson(filters: Filters): FiltersJson {
   return {apps: [...filters.apps], before: iso(filters.before), levels: [...filters.levels], runIds: [...filters.runIds], since: iso(filters.since)}
 }
 
-/**
- * A boundary on created_at as a typed parameter. With DateTime64(3) columns the
- * boundary keeps its milliseconds. With second-resolution DateTime it is cut to
- * the second, which errs on the safe side for deletion: `>= since` keeps the
- * second that contains since, and `< before` takes only seconds that ended
- * before `before` (a row stamped 12:00:00 may have arrived at 12:00:00.999).
- */
-function timeParam(ms: number, caps: Pick<Capabilities, 'dateTime64'>): {type: string; value: string | number} {
-  const seconds = Math.floor(ms / 1000)
-  if (caps.dateTime64) return {type: 'DateTime64(3)', value: `${seconds}.${String(ms - seconds * 1000).padStart(3, '0')}`}
-  return {type: 'DateTime', value: seconds}
-}
-
 export interface WhereClause {
   /** "WHERE …" or "" when there is no filter. */
   sql: string
@@ -95,62 +82,66 @@ export interface WhereClause {
   params: QueryParams
 }
 
+/** The time role filters and rates read: the ingest time, else the event time. */
+export function filterTimeRole(profile: ProfileSql): Role | undefined {
+  return profile.first('ingest_time', 'event_time')
+}
+
+function need(profile: ProfileSql, role: Role | undefined, flag: string): Role {
+  if (role && profile.has(role)) return role
+  throw usageError(missingRole(profile.profile, (role ?? 'ingest_time') as Role, flag))
+}
+
 /**
- * The SQL condition for some filters: every value is a `{name:Type}`
- * placeholder, bound server-side where the server has query parameters and
- * escaped by bindParams where it does not. Lists become `col IN ({p0:String},
- * {p1:String})`, which ClickHouse 18.16 accepts and which keeps the primary
- * key usable (app_id and level lead the sort key).
+ * The SQL condition for some filters, over the table's own columns as the
+ * profile maps them: every value is a `{name:Type}` placeholder, bound
+ * server-side where the server has query parameters and escaped by bindParams
+ * where it does not. Lists become `expr IN ({p0:String}, {p1:String})`, which
+ * ClickHouse 18.16 accepts and which keeps a sort key on the column usable.
+ * A time boundary is typed like its column: with DateTime64 it keeps its
+ * milliseconds; with second-resolution DateTime it is cut to the second, which
+ * errs on the safe side for deletion (`>= since` keeps the second that
+ * contains since, `< before` takes only seconds that ended before it).
  */
-export function whereClause(filters: Filters, caps: Pick<Capabilities, 'dateTime64'>, prefix = 'f'): WhereClause {
+export function whereClause(filters: Filters, profile: ProfileSql, prefix = 'f'): WhereClause {
   const conditions: string[] = []
   const params: QueryParams = {}
-  const inList = (column: string, name: string, values: readonly string[]) => {
+  const inList = (role: Role, flag: string, name: string, values: readonly string[]) => {
     if (values.length === 0) return
+    const expr = profile.expr(need(profile, role, flag))
     const placeholders = values.map((value, i) => {
       params[`${prefix}_${name}${i}`] = value
       return `{${prefix}_${name}${i}:String}`
     })
-    conditions.push(`${column} IN (${placeholders.join(', ')})`)
+    conditions.push(`${expr} IN (${placeholders.join(', ')})`)
   }
 
-  inList('app_id', 'app', filters.apps)
-  inList('level', 'level', filters.levels)
-  inList('run_id', 'run', filters.runIds)
-  if (filters.since !== undefined) {
-    const {type, value} = timeParam(filters.since, caps)
-    params[`${prefix}_since`] = value
-    conditions.push(`created_at >= {${prefix}_since:${type}}`)
-  }
-
-  if (filters.before !== undefined) {
-    const {type, value} = timeParam(filters.before, caps)
-    params[`${prefix}_before`] = value
-    conditions.push(`created_at < {${prefix}_before:${type}}`)
+  inList('app', '--app', 'app', filters.apps)
+  inList('level', '--level', 'level', filters.levels)
+  inList('run_id', '--run-id', 'run', filters.runIds)
+  for (const [bound, op, name, flag] of [
+    [filters.since, '>=', 'since', '--since'],
+    [filters.before, '<', 'before', '--before'],
+  ] as const) {
+    if (bound === undefined) continue
+    const role = need(profile, filterTimeRole(profile), flag)
+    const {type, value} = profile.timeParam(role, bound)
+    params[`${prefix}_${name}`] = value
+    conditions.push(`${profile.expr(role)} ${op} {${prefix}_${name}:${type}}`)
   }
 
   const condition = conditions.length > 0 ? conditions.join(' AND ') : '1'
   return {condition, params, sql: conditions.length > 0 ? `WHERE ${condition}` : ''}
 }
 
-/** created_at in epoch ms, for every report that shows times. */
-export function createdMs(caps: Pick<Capabilities, 'dateTime64'>, column = 'created_at'): string {
-  return epochMsExpr(column, caps)
-}
-
-/** The precision of stored times: 1 ms with DateTime64(3), 1 s with DateTime. */
-export function timeResolutionMs(caps: Pick<Capabilities, 'dateTime64'>): number {
-  return caps.dateTime64 ? 1 : 1000
-}
-
 /** One line for people: "app = a, b · level = error · since 2024-05-01T12:00:00.000Z". */
 export function describeFilters(filters: Filters): string {
   const parts: string[] = []
   const values = (list: readonly string[]) => list.map((value) => displayText(value, 40)).join(', ')
-  if (filters.apps.length > 0) parts.push(`app_id ∈ {${values(filters.apps)}}`)
+  if (filters.apps.length > 0) parts.push(`app ∈ {${values(filters.apps)}}`)
   if (filters.levels.length > 0) parts.push(`level ∈ {${values(filters.levels)}}`)
-  if (filters.runIds.length > 0) parts.push(`run_id ∈ {${values(filters.runIds)}}`)
-  if (filters.since !== undefined) parts.push(`created_at ≥ ${new Date(filters.since).toISOString()}`)
-  if (filters.before !== undefined) parts.push(`created_at < ${new Date(filters.before).toISOString()}`)
+  if (filters.runIds.length > 0) parts.push(`run id ∈ {${values(filters.runIds)}}`)
+  if (filters.since !== undefined) parts.push(`time ≥ ${new Date(filters.since).toISOString()}`)
+  if (filters.before !== undefined) parts.push(`time < ${new Date(filters.before).toISOString()}`)
   return parts.length > 0 ? parts.join(' · ') : 'all rows'
 }

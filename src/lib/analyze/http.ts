@@ -78,7 +78,7 @@ export async function reportOverHttp(store: Store, name: string, params: URLSear
 
   try {
     const options = reportOptionsFromSearchParams(params)
-    return {body: await analyze(store, [name], options, signal), status: 200}
+    return {body: await analyze(store, [name], options, {signal}), status: 200}
   } catch (error) {
     if (error instanceof LogbenchError) {
       const status = error.kind === 'usage' ? 400 : error.kind === 'environment' ? 503 : 500

@@ -1,4 +1,4 @@
-import type {Store} from '../store/index.js'
+import {missingRole, profileSql, type ProfileOverrides, type ProfileSql, type Role, type Store, summarizeProfile} from '../store/index.js'
 
 import {environmentError, usageError} from '../errors.js'
 import {makeContext, type ReportContext, type ReportOptions} from './context.js'
@@ -7,7 +7,7 @@ import {filtersJson} from './filters.js'
 import {lagReport} from './lag.js'
 import {ratesReport} from './rates.js'
 import {partitionsReport, sizeReport} from './storage.js'
-import {type AnalysisResult, REPORT_NAMES, type ReportData, type ReportName, type StoreSummary} from './types.js'
+import {type AnalysisResult, REPORT_NAMES, type ReportData, type ReportName, type SkippedReport, type StoreSummary} from './types.js'
 
 export * from './context.js'
 export * from './filters.js'
@@ -50,12 +50,43 @@ export function storeSummary(store: Store): StoreSummary {
   return {database: info.database, kind: info.kind, location: info.location, table: info.table, version: info.version.text}
 }
 
+/** The roles each report needs: every inner list must have one of its roles mapped. */
+export const REPORT_NEEDS: Record<ReportName, Role[][]> = {
+  apps: [['app']],
+  lag: [['event_time'], ['ingest_time']],
+  levels: [['level']],
+  partitions: [],
+  rates: [['ingest_time', 'event_time']],
+  runs: [['run_id'], ['ingest_time', 'event_time']],
+  size: [],
+  total: [],
+}
+
+/** Why a report cannot run on this table, or undefined when it can. */
+export function unmetNeed(profile: ProfileSql, name: ReportName): SkippedReport | undefined {
+  for (const roles of REPORT_NEEDS[name]) {
+    if (roles.some((role) => profile.has(role))) continue
+    return {flag: `--column ${roles[0]}=COLUMN`, reason: missingRole(profile.profile, roles[0], `the ${name} report`), report: name}
+  }
+
+  return undefined
+}
+
+export interface AnalyzeOptions {
+  signal?: AbortSignal
+  /** --column overrides of the table profile. */
+  columns?: ProfileOverrides
+  /** The overview: reports the table cannot give are skipped with their reason instead of failing. */
+  skipUnsupported?: boolean
+}
+
 /**
  * Run the named reports against a store, one after the other (the embedded
  * engine runs one query at a time anyway, and a server under a load test has
- * better things to do).
+ * better things to do), through the table's profile.
  */
-export async function analyze(store: Store, names: readonly ReportName[], options: ReportOptions, signal?: AbortSignal): Promise<AnalysisResult> {
+export async function analyze(store: Store, names: readonly ReportName[], options: ReportOptions, run: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const {signal} = run
   if (!(await store.schemaExists())) {
     throw environmentError(
       `table ${store.info.database}.${store.info.table} does not exist in ${store.info.kind === 'server' ? 'ClickHouse at ' : 'the embedded engine in '}${store.info.location}`,
@@ -63,12 +94,28 @@ export async function analyze(store: Store, names: readonly ReportName[], option
     )
   }
 
-  const ctx = makeContext(store, options, signal)
+  const profile = await profileSql(store, run.columns, signal)
+  const ctx = makeContext(store, profile, options, signal)
   const reports: Partial<ReportData> = {}
+  const skipped: SkippedReport[] = []
   for (const name of names) {
     signal?.throwIfAborted()
+    const unmet = unmetNeed(profile, name)
+    if (unmet) {
+      if (!run.skipUnsupported) throw usageError(unmet.reason)
+      skipped.push(unmet)
+      continue
+    }
+
     ;(reports as Record<ReportName, unknown>)[name] = await RUNNERS[name](ctx)
   }
 
-  return {filters: filtersJson(options.filters), generatedAt: new Date().toISOString(), reports, store: storeSummary(store)}
+  return {
+    filters: filtersJson(options.filters),
+    generatedAt: new Date().toISOString(),
+    profile: summarizeProfile(profile.profile),
+    reports,
+    skipped,
+    store: storeSummary(store),
+  }
 }

@@ -2,8 +2,9 @@ import type {RateBucket, RatesReport} from './types.js'
 
 import {usageError} from '../errors.js'
 import {formatInterval, isoTime} from '../format/units.js'
+import {describeBinding} from '../store/index.js'
 import {type ReportContext} from './context.js'
-import {createdMs, timeResolutionMs} from './filters.js'
+import {filterTimeRole} from './filters.js'
 
 /** Bucket widths the automatic choice picks from. */
 export const BUCKET_LADDER_MS = [
@@ -94,10 +95,11 @@ export function summarizeRates(rows: readonly BucketRow[], bucketMs: number, res
  * burst inside a minute shows as a burst.
  */
 export async function ratesReport(ctx: ReportContext): Promise<RatesReport> {
-  const caps = ctx.store.info.capabilities
-  const resolutionMs = timeResolutionMs(caps)
+  const {profile} = ctx
+  const time = filterTimeRole(profile)!
+  const resolutionMs = profile.resolutionMs(time)
   const [span] = await ctx.query<{logs: number; first_ms: number; last_ms: number}>(
-    `SELECT count() AS logs, ${createdMs(caps, 'min(created_at)')} AS first_ms, ${createdMs(caps, 'max(created_at)')} AS last_ms
+    `SELECT count() AS logs, ${profile.timeMs(time, 'min')} AS first_ms, ${profile.timeMs(time, 'max')} AS last_ms
      FROM ${ctx.store.tableRef} ${ctx.where.sql}`,
   )
   const source = ctx.options.bucketMs === undefined ? 'auto' : 'flag'
@@ -105,7 +107,7 @@ export async function ratesReport(ctx: ReportContext): Promise<RatesReport> {
   if (bucketMs % resolutionMs !== 0) {
     throw usageError(
       `--bucket ${formatInterval(bucketMs)} is finer than the table's time resolution (${formatInterval(resolutionMs)})`,
-      `created_at is stored to the ${resolutionMs === 1000 ? 'second on this ClickHouse version' : 'millisecond'}: use a multiple of ${formatInterval(resolutionMs)}`,
+      `${describeBinding(profile.profile.bindings[time])} is stored to the ${resolutionMs === 1000 ? 'second' : 'millisecond'}: use a multiple of ${formatInterval(resolutionMs)}`,
     )
   }
 
@@ -120,7 +122,7 @@ export async function ratesReport(ctx: ReportContext): Promise<RatesReport> {
   }
 
   bucketMs = Math.round(bucketMs)
-  const ms = createdMs(caps)
+  const ms = profile.timeMs(time)
   const rows = await ctx.query<BucketRow>(
     `SELECT intDiv(${ms}, {r_bucket:UInt64}) * {r_bucket:UInt64} AS bucket_ms, count() AS logs, min(${ms}) AS first_ms, max(${ms}) AS last_ms
      FROM ${ctx.store.tableRef} ${ctx.where.sql}

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import type {ProfileSummary} from '../store/index.js'
 import type {AnalysisResult, ReportData, ReportName} from './types.js'
 
 import {renderColumnChart} from '../format/chart.js'
@@ -52,7 +53,7 @@ const RENDERERS: Renderers = {
   apps: (data) =>
     renderTable({
       align: ['left', 'right', 'right'],
-      head: ['app_id', 'logs', 'share (%)'],
+      head: ['app', 'logs', 'share (%)'],
       rows: data.rows.map((row) => [displayText(row.app), formatInt(row.logs), formatPercent(row.share)]),
     }) + more(data.truncated, 'apps'),
 
@@ -66,7 +67,7 @@ const RENDERERS: Renderers = {
       ['p99 (ms)', ms(data.p99Ms)],
       ['max (ms)', ms(data.maxMs)],
       ['mean (ms)', data.meanMs === null ? '—' : formatFixed(data.meanMs, 1)],
-      ['timestamp after created_at (logs)', data.negative > 0 ? chalk.yellow(formatInt(data.negative)) : '0'],
+      ['event time after ingest time (logs)', data.negative > 0 ? chalk.yellow(formatInt(data.negative)) : '0'],
     ])
     return data.resolutionMs >= 1000
       ? `${table}\n${chalk.dim(`times are stored to the second on this ClickHouse version: delays are whole seconds`)}`
@@ -105,8 +106,8 @@ const RENDERERS: Renderers = {
       renderKeyValue([
         ['bucket', `${formatInterval(data.bucketMs)}${data.bucketSource === 'auto' ? ' (auto)' : ''}`],
         ['logs', formatInt(data.logs)],
-        ['first created_at (UTC)', formatUtc(data.firstCreatedAt)],
-        ['last created_at (UTC)', formatUtc(data.lastCreatedAt)],
+        ['first stored (UTC)', formatUtc(data.firstCreatedAt)],
+        ['last stored (UTC)', formatUtc(data.lastCreatedAt)],
         ['active period', formatDuration(data.activeMs)],
         ['mean (logs/s)', rate(data.meanPerSecond)],
         ['peak (logs/s)', `${chalk.bold(rate(data.peakPerSecond))} at ${formatUtc(data.peakAt).slice(11)}`],
@@ -143,7 +144,7 @@ const RENDERERS: Renderers = {
   runs: (data) =>
     renderTable({
       align: ['left', ...right(5)],
-      head: ['run_id', 'logs', 'first created_at (UTC)', 'last created_at (UTC)', 'duration (s)', 'logs/s'],
+      head: ['run id', 'logs', 'first stored (UTC)', 'last stored (UTC)', 'duration (s)', 'logs/s'],
       rows: data.rows.map((row) => [
         row.runId === '' ? chalk.dim('(none)') : displayText(row.runId, 40),
         formatInt(row.logs),
@@ -191,10 +192,10 @@ const RENDERERS: Renderers = {
   total: (data) =>
     renderKeyValue([
       ['logs', formatInt(data.logs)],
-      ['first created_at (UTC)', formatUtc(data.firstCreatedAt)],
-      ['last created_at (UTC)', formatUtc(data.lastCreatedAt)],
-      ['apps', formatInt(data.apps)],
-      ['runs', formatInt(data.runs)],
+      ['first stored (UTC)', formatUtc(data.firstCreatedAt)],
+      ['last stored (UTC)', formatUtc(data.lastCreatedAt)],
+      ['apps', data.apps === null ? 'n/a (no app column)' : formatInt(data.apps)],
+      ['runs', data.runs === null ? 'n/a (no run id column)' : formatInt(data.runs)],
     ]),
 }
 
@@ -209,6 +210,12 @@ function filtersFromJson(result: AnalysisResult): Filters {
   }
 }
 
+/** "app=ServiceName · run_id=LogAttributes.logbench.run_id · …", the mapped roles only. */
+export function describeRoles(profile: ProfileSummary): string {
+  const mapped = Object.entries(profile.roles).filter(([, where]) => where !== null)
+  return `${profile.shape} shape: ` + (mapped.length > 0 ? mapped.map(([role, where]) => `${role}=${where}`).join(' · ') : 'no role mapped')
+}
+
 /** The human form of an analysis: a header naming the table and store, then one titled section per report. */
 export function renderAnalysis(result: AnalysisResult, options: RenderOptions): string {
   const {store} = result
@@ -218,6 +225,7 @@ export function renderAnalysis(result: AnalysisResult, options: RenderOptions): 
     `${chalk.bold(`${store.database}.${store.table}`)} on ${where} · ${formatUtc(result.generatedAt).slice(0, 19)} UTC`,
     `filters: ${describeFilters(filters)}`,
   ]
+  if (result.profile && result.profile.shape !== 'logbench') lines.push(`columns: ${describeRoles(result.profile)}`)
   for (const name of REPORT_NAMES) {
     const data = result.reports[name]
     if (data === undefined) continue
@@ -225,6 +233,8 @@ export function renderAnalysis(result: AnalysisResult, options: RenderOptions): 
     const scope = (name === 'size' || name === 'partitions') && hasFilters(filters) ? ' (whole table; filters do not apply)' : ''
     lines.push('', `${chalk.bold.underline(name)} ${chalk.dim(`· ${REPORT_DESCRIPTIONS[name]}${scope}`)}`, render(data, options))
   }
+
+  for (const skipped of result.skipped ?? []) lines.push('', `${chalk.bold.underline(skipped.report)} ${chalk.yellow('skipped')}: ${skipped.reason}`)
 
   return lines.join('\n')
 }

@@ -1,4 +1,4 @@
-import type {Level, StoreKind} from '../store/index.js'
+import type {Level, ProfileSummary, StoreKind} from '../store/index.js'
 import type {FiltersJson} from './filters.js'
 
 /** The reports, in the order the overview shows them. */
@@ -6,22 +6,23 @@ export const REPORT_NAMES = ['total', 'apps', 'levels', 'rates', 'runs', 'lag', 
 export type ReportName = (typeof REPORT_NAMES)[number]
 
 export const REPORT_DESCRIPTIONS: Record<ReportName, string> = {
-  apps: 'logs per app_id, with their share',
+  apps: 'logs per app, with their share',
   levels: 'logs per level, with their share',
-  lag: 'ingest delay (created_at − timestamp): min, p50, p90, p99, max',
+  lag: 'ingest delay (ingest time − event time): min, p50, p90, p99, max',
   partitions: 'active parts, rows and bytes per partition, newest first',
-  rates: 'logs per second in buckets of created_at: mean, peak, chart',
-  runs: 'one row per run id: logs, first and last created_at, rate',
+  rates: 'logs per second in buckets of ingest time (else event time): mean, peak, chart',
+  runs: 'one row per run id: logs, first and last stored, rate',
   size: 'parts, rows, on-disk and (un)compressed bytes, ratio, bytes/row',
-  total: 'logs stored, first and last created_at, distinct apps and runs',
+  total: 'logs stored, first and last stored, distinct apps and runs',
 }
 
 export interface TotalReport {
   logs: number
   firstCreatedAt: string | null
   lastCreatedAt: string | null
-  apps: number
-  runs: number
+  /** Distinct apps and run ids; null when the table has no such role. */
+  apps: number | null
+  runs: number | null
 }
 
 export interface ShareRow {
@@ -160,10 +161,22 @@ export interface StoreSummary {
   table: string
 }
 
+/** A report the overview left out: the table has no column for a role it needs. */
+export interface SkippedReport {
+  report: ReportName
+  reason: string
+  /** The flag that would supply the role. */
+  flag: string
+}
+
 /** What `analyze --json` prints and what serve's report endpoint answers. */
 export interface AnalysisResult {
   store: StoreSummary
+  /** The table's columns by role. */
+  profile?: ProfileSummary
   generatedAt: string
   filters: FiltersJson
   reports: Partial<ReportData>
+  /** Reports of the overview that this table cannot give, and why. */
+  skipped?: SkippedReport[]
 }

@@ -1,6 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {QueryParams, Store} from '../store/index.js'
+import {type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../store/index.js'
 
 import {filtersJson, type Filters, type FiltersJson, MAX_FILTER_VALUES, whereClause} from '../analyze/filters.js'
 import {parseTime} from '../analyze/time.js'
@@ -17,7 +17,7 @@ export interface CleanupRequest {
   /** Delete rows matching every given condition (AND). */
   apps: string[]
   runIds: string[]
-  /** created_at < before (epoch ms) */
+  /** ingest time (else event time) < before (epoch ms) */
   before?: number
 }
 
@@ -127,11 +127,11 @@ function deleteMethod(store: Store): DeleteMethod {
   return caps.mutationsSync ? 'mutation-sync' : 'mutation-poll'
 }
 
-function statementsFor(store: Store, request: CleanupRequest): CleanupStatement[] {
+function statementsFor(store: Store, profile: ProfileSql, request: CleanupRequest): CleanupStatement[] {
   const table = store.tableRef
   const out: CleanupStatement[] = []
   if (isDelete(request)) {
-    const where = whereClause(deleteFilters(request), store.info.capabilities, 'd')
+    const where = whereClause(deleteFilters(request), profile, 'd')
     const sql = store.info.capabilities.lightweightDelete ? `DELETE FROM ${table} WHERE ${where.condition}` : `ALTER TABLE ${table} DELETE WHERE ${where.condition}`
     out.push({action: 'delete', params: where.params, sql})
   }
@@ -142,13 +142,13 @@ function statementsFor(store: Store, request: CleanupRequest): CleanupStatement[
   return out
 }
 
-async function countRows(store: Store, request: CleanupRequest | undefined, signal?: AbortSignal): Promise<number> {
-  if (!request) {
+async function countRows(store: Store, match: {profile: ProfileSql; request: CleanupRequest} | undefined, signal?: AbortSignal): Promise<number> {
+  if (!match) {
     const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef}`, {}, {signal})
     return row.n
   }
 
-  const where = whereClause(deleteFilters(request), store.info.capabilities, 'd')
+  const where = whereClause(deleteFilters(match.request), match.profile, 'd')
   const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} ${where.sql}`, where.params, {signal})
   return row.n
 }
@@ -162,30 +162,56 @@ async function countParts(store: Store, signal?: AbortSignal): Promise<number> {
   return row.n
 }
 
-/** Columns only a logbench logs table has together: destructive actions refuse any other table. */
-const LOGS_COLUMNS = ['app_id', 'created_at', 'run_id', 'seq']
+const SYSTEM_DATABASES = new Set(['system', 'information_schema', 'INFORMATION_SCHEMA'])
 
-async function assertLogsTable(store: Store, signal?: AbortSignal): Promise<void> {
-  const {database, table} = store.info
-  if (database === 'system' || database === 'INFORMATION_SCHEMA' || database === 'information_schema') {
+/**
+ * Destructive actions change only a logs table: logbench's own, or a table of
+ * the user's that they named (--database / --table) — and in either case a
+ * MergeTree-family table outside the system databases.
+ */
+function assertCleanable(profile: ProfileSql, tableNamed: boolean): void {
+  const {database, table, engine, shape} = profile.profile
+  if (SYSTEM_DATABASES.has(database)) {
     throw usageError(`cleanup does not touch the ${database} database`, 'name the logs table with --database and --table')
   }
 
-  const rows = await store.query<{name: string}>('SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String}', {db: database, table}, {signal})
-  const names = new Set(rows.map((row) => row.name))
-  const absent = LOGS_COLUMNS.filter((name) => !names.has(name))
-  if (absent.length > 0) {
+  if (!engine || !/MergeTree$/.test(engine)) {
     throw usageError(
-      `${database}.${table} is not a logbench logs table (it has no ${absent.join(', ')} column${absent.length === 1 ? '' : 's'}): cleanup refuses to change it`,
-      'check --database and --table',
+      `${database}.${table} is a ${engine ?? 'table of unknown engine'}, not a MergeTree table: cleanup refuses to change it`,
+      'name the MergeTree table that holds the logs with --database and --table',
+    )
+  }
+
+  const logLike = (['message', 'app', 'level'] as const).filter((role) => profile.has(role))
+  if (logLike.length === 0) {
+    throw usageError(
+      `${database}.${table} is not a logs table (no column holds a message, an app or a level): cleanup refuses to change it`,
+      'check --database and --table, or say where the log fields are with --column message=COLUMN',
+    )
+  }
+
+  if (shape !== 'logbench' && !tableNamed) {
+    throw usageError(
+      `${database}.${table} is not a logbench logs table: cleanup changes another table only when you name it`,
+      `pass --database ${database} --table ${table} to confirm that this is the table to clean`,
     )
   }
 }
 
+export interface PlanOptions {
+  signal?: AbortSignal
+  /** --column overrides of the table profile (deletes by app, run id or age read it). */
+  columns?: ProfileOverrides
+  /** The user named the table explicitly (required for a table that is not logbench's own). */
+  tableNamed?: boolean
+}
+
 /** Look before deleting: does the table exist, how many rows would go, how will they be deleted. Changes nothing. */
-export async function planCleanup(store: Store, request: CleanupRequest, signal?: AbortSignal): Promise<CleanupPlan> {
+export async function planCleanup(store: Store, request: CleanupRequest, options: PlanOptions = {}): Promise<CleanupPlan> {
+  const {signal} = options
   const exists = await store.schemaExists()
-  if (exists && (request.truncate || request.drop || isDelete(request))) await assertLogsTable(store, signal)
+  const profile = exists ? await profileSql(store, options.columns, signal) : undefined
+  if (profile && isDestructive(request)) assertCleanable(profile, options.tableNamed ?? false)
   const deleting = isDelete(request)
   const {info} = store
   const plan: CleanupPlan = {
@@ -198,19 +224,21 @@ export async function planCleanup(store: Store, request: CleanupRequest, signal?
     filters: deleting ? filtersJson(deleteFilters(request)) : null,
     partsBefore: null,
     rowsBefore: null,
-    statements: exists ? statementsFor(store, request) : [],
+    statements: profile ? statementsFor(store, profile, request) : [],
     table: store.info.table,
   }
   if (!exists) return plan
   plan.rowsBefore = await countRows(store, undefined, signal)
   plan.partsBefore = await countParts(store, signal)
-  if (deleting) plan.affectedRows = await countRows(store, request, signal)
+  if (deleting) plan.affectedRows = await countRows(store, {profile: profile!, request}, signal)
   else if (request.truncate || request.drop) plan.affectedRows = plan.rowsBefore
   return plan
 }
 
 export interface ExecuteOptions {
   signal?: AbortSignal
+  /** The --column overrides the plan was made with. */
+  columns?: ProfileOverrides
   /** Give up waiting for a DELETE, OPTIMIZE or TRUNCATE after this long (default 10 minutes). */
   mutationTimeoutMs?: number
   /** How often system.mutations is read while waiting (default 200 ms). */
@@ -245,7 +273,7 @@ export async function executeCleanup(store: Store, request: CleanupRequest, plan
   if (!plan.exists) return {...result, durationMs: Date.now() - started}
 
   const statements: CleanupStatement[] = []
-  for (const statement of statementsFor(store, request)) {
+  for (const statement of plan.statements) {
     signal?.throwIfAborted()
     if (statement.action === 'delete') {
       if (plan.affectedRows === 0) {
@@ -273,7 +301,7 @@ export async function executeCleanup(store: Store, request: CleanupRequest, plan
     result.rowsAfter = await countRows(store, undefined, signal)
     result.partsAfter = await countParts(store, signal)
     if (isDelete(request)) {
-      result.remainingMatching = await countRows(store, request, signal)
+      result.remainingMatching = await countRows(store, {profile: await profileSql(store, options.columns, signal), request}, signal)
       result.removedRows = (plan.affectedRows ?? 0) - result.remainingMatching
     } else if (request.truncate) {
       result.removedRows = plan.rowsBefore

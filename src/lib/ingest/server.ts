@@ -38,6 +38,8 @@ export interface IngestServerOptions {
   retryAfterSeconds?: number
   /** Read-only reports mounted at GET /api/reports/<name> (behind the token too, when one is set). */
   reports?: (name: string, params: URLSearchParams) => Promise<{status: number; body: unknown}>
+  /** Read-only verification of runs at POST /api/verify (behind the token too, when one is set). */
+  verify?: (req: http.IncomingMessage) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
   /** Insert format (default: RowBinary where the store and table take it, else JSONEachRow). */
   insertFormat?: InsertFormat
@@ -63,6 +65,9 @@ export interface IngestServer {
   /** Stop accepting, answer every request in flight, flush, close. Idempotent. */
   stop(): Promise<void>
 }
+
+/** What GET /health names itself: how a run knows that its target is a logbench serve. */
+export const SERVICE_NAME = 'logbench serve'
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'])
@@ -304,6 +309,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       body: {
         buffer: {bytes: state.bytes, insertsRunning: state.insertsRunning, maxBytes: state.maxBytes, maxRows: state.maxRows, rows: state.rows},
         memory: (({arrayBuffers, external, heapTotal, heapUsed, rss}) => ({arrayBuffers, external, heapTotal, heapUsed, rss}))(process.memoryUsage()),
+        service: SERVICE_NAME,
         status: reachable && !shuttingDown ? 'ok' : 'unavailable',
         store: {
           database: store.info.database,
@@ -406,7 +412,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = url.pathname.replace(/\/+$/, '') || '/'
     const isIngest = req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')
-    if ((isIngest || route.startsWith('/api/reports/')) && options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
+    const isVerify = req.method === 'POST' && route === '/api/verify' && options.verify !== undefined
+    if ((isIngest || isVerify || route.startsWith('/api/reports/')) && options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
       metrics.rejected.inc({reason: 'unauthorized'})
       req.resume()
       send(res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
@@ -438,6 +445,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       return
     }
 
+    if (isVerify) return send(res, await options.verify!(req))
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (route === '/health') return send(res, await health())
       if (route === '/metrics') {

@@ -17,12 +17,20 @@ export interface CheckPlan {
   batchSize: number
   /** Workers that failed, for the verdict. */
   failedWorkers?: number
+  /** Verification was wanted but cannot run, and why (known before the run: a table without run id or seq). */
+  unverifiable?: string
 }
 
 export interface CheckVerdict {
   failed: boolean
   /** One line per reason the checks failed. */
   reasons: string[]
+  /**
+   * Verification was wanted but could not run (no run id or seq in the table, storage unreachable
+   * or too slow while counting): why, and what to pass. The measurements stand; exit 5 unless a
+   * check failed too.
+   */
+  unverified?: string
 }
 
 /** Batches sent by worker index, from the results at hand (a worker without a result sent none of them). */
@@ -39,9 +47,9 @@ export function sentBatchesOf(result: Measurements, workers: number): number[] {
 }
 
 export async function applyChecks(result: Measurements, plan: CheckPlan): Promise<CheckVerdict> {
-  // A verification that cannot run fails the checks, but never takes the measured report with it.
-  let verifyError: string | undefined
-  if (plan.verify) {
+  // A verification that cannot run never takes the measured report with it: it is reported as not done.
+  let unverified = plan.unverifiable
+  if (plan.verify && !unverified) {
     try {
       result.verification = await plan.verify({
         acked: result.logs.acked,
@@ -53,14 +61,14 @@ export async function applyChecks(result: Measurements, plan: CheckPlan): Promis
         workers: plan.workers,
       })
     } catch (error) {
-      verifyError = `verification could not run: ${messageOf(error)}`
+      const suggestion = (error as {suggestion?: string}).suggestion
+      unverified = `not verified: counting the stored rows failed: ${messageOf(error)}${suggestion ? ` (${suggestion})` : ''}`
     }
   }
 
   result.thresholds = evaluateThresholds(plan.thresholds, result)
   const verdict = verdictOf(result, plan.failedWorkers ?? 0)
-  if (verifyError) return {failed: true, reasons: [verifyError, ...verdict.reasons]}
-  return verdict
+  return unverified ? {...verdict, unverified} : verdict
 }
 
 export function verdictOf(result: Pick<Measurements, 'verification' | 'thresholds'> & {logs?: Pick<Measurements['logs'], 'sent' | 'acked'>}, failedWorkers: number): CheckVerdict {
@@ -69,6 +77,7 @@ export function verdictOf(result: Pick<Measurements, 'verification' | 'threshold
   if (result.logs && result.logs.sent > 0 && result.logs.acked === 0) reasons.push(`nothing was acknowledged of ${result.logs.sent.toLocaleString('en-US')} logs sent`)
   const v = result.verification
   if (v && v.missing > 0) reasons.push(`${v.missing.toLocaleString('en-US')} acknowledged logs are missing from storage`)
+  if (v && v.duplicated > 0) reasons.push(`${v.duplicated.toLocaleString('en-US')} rows are duplicates of logs already stored (a log sent once was stored more than once)`)
   for (const t of result.thresholds) {
     if (!t.ok) reasons.push(`threshold ${t.expression} breached: ${t.actual === null ? t.reason : `measured ${t.actual}`}`)
   }

@@ -67,6 +67,8 @@ export interface Measurements {
   failedBatches: {keys: number[]; truncated: boolean}
   interrupted: boolean
   verification: Verification | null
+  /** Why there is no verification, and what to pass to get one (absent when verified). */
+  verificationNote?: string
   thresholds: ThresholdOutcome[]
 }
 

@@ -5,7 +5,7 @@
  * analyse. The commands only parse flags, call these and render.
  */
 import type {AnalysisResult} from '../analyze/index.js'
-import type {Store, StoreOptions} from '../store/index.js'
+import type {ProfileOverrides, Store, StoreOptions} from '../store/index.js'
 import type {AggregateResult, RunResult} from './result.js'
 import type {ProgressSnapshot, WorkerSlot} from './sender.js'
 import type {Spawner} from './spawn.js'
@@ -13,22 +13,28 @@ import type {WorkerEvent} from './protocol.js'
 
 import {usageError} from '../errors.js'
 import {analyze, parseReportOptions} from '../analyze/index.js'
-import {openStore} from '../store/index.js'
 import {assess, buildAggregate} from './aggregate.js'
 import {applyChecks, type CheckVerdict} from './check.js'
 import {type LoadSettings, workerRunArgs} from './options.js'
 import {runParallel, splitExactly} from './parallel.js'
 import {type LocalStack, startLocalStack} from './stack.js'
-import {verifyRun} from './verify.js'
+import {planVerification} from './verifier.js'
+import {openStoreCounter, type RunCounter, verifyRun} from './verify.js'
 import {runWorker, type WorkerDeps} from './worker.js'
 
 export interface SessionBase {
   settings: LoadSettings
   /** Where a zero set-up run stores, and where a run with --target verifies (when a server URL is configured). */
   storeOptions: StoreOptions
+  /** --column overrides: where the run id and seq live in the table that is verified. */
+  columns?: ProfileOverrides
+  /** A store already open (the embedded engine is held by one process): verify there instead of opening one. */
+  store?: Store
   signal?: AbortSignal
   /** serve's diagnostics. */
   log?: (line: string) => void
+  /** Warnings for people, e.g. that verification will not be possible (stderr). */
+  warn?: (line: string) => void
   /** Run the short analysis (total, apps, levels) after a zero set-up run. */
   analyze?: boolean
 }
@@ -36,12 +42,15 @@ export interface SessionBase {
 interface Endpoints {
   target: URL
   stack?: LocalStack
-  /** Store to verify against, when verification is possible and wanted. */
-  verifyStore?: Store
+  /** Counts the stored rows of the run, when verification is possible and wanted. */
+  counter?: RunCounter
   /** Words for the report: where the logs went. */
   description?: string
   /** Why there is no verification, when there is none. */
   verificationNote?: string
+  /** Verification was asked for (a store or serve to count in) but cannot run: the run ends with exit 5. */
+  unverifiable?: boolean
+  close(): Promise<void>
 }
 
 function describeStack(stack: LocalStack): string {
@@ -55,25 +64,20 @@ async function openEndpoints(base: SessionBase): Promise<Endpoints> {
   if (!settings.target) {
     const stack = await startLocalStack(base.storeOptions, base.log)
     return {
+      close: () => stack.close(),
+      counter: settings.verify ? await openStoreCounter(stack.store) : undefined,
       description: describeStack(stack),
       stack,
       target: stack.target,
       verificationNote: settings.verify ? undefined : 'not verified (--no-verify)',
-      verifyStore: settings.verify ? stack.store : undefined,
     }
   }
 
-  if (!settings.verify) return {target: settings.target, verificationNote: 'not verified (--no-verify)'}
-  if (!base.storeOptions.clickhouseUrl) {
-    return {
-      target: settings.target,
-      verificationNote: 'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) to count the stored rows of this run',
-    }
-  }
-
-  // The user named a server: it must be reachable, before any load is sent.
-  const store = await openStore(base.storeOptions)
-  return {target: settings.target, verifyStore: store}
+  const target = settings.target
+  if (!settings.verify) return {close: async () => {}, target, verificationNote: 'not verified (--no-verify)'}
+  const headers: Record<string, string> = settings.headers.authorization ? {authorization: settings.headers.authorization} : {}
+  const plan = await planVerification({columns: base.columns, headers, signal: base.signal, store: base.store, storeOptions: base.storeOptions, target, warn: base.warn})
+  return {close: plan.close, counter: plan.counter, target, unverifiable: plan.unverifiable, verificationNote: plan.note}
 }
 
 /**
@@ -82,20 +86,21 @@ async function openEndpoints(base: SessionBase): Promise<Endpoints> {
  * process verifies the whole run, before anything is sent.
  */
 async function assertFreshRunId(endpoints: Endpoints, runId: string): Promise<void> {
-  const store = endpoints.verifyStore
-  if (!store || !(await store.schemaExists())) return
-  const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE run_id = {runId:String}`, {runId})
-  if (Number(row?.n) > 0) {
+  const counter = endpoints.counter
+  if (!counter) return
+  const rows = await counter.rowsOfRun(runId)
+  if (rows > 0) {
     throw usageError(
-      `run id ${runId} already has ${Number(row.n).toLocaleString('en-US')} rows in ${store.info.database}.${store.info.table}`,
+      `run id ${runId} already has ${rows.toLocaleString('en-US')} rows in ${counter.where}`,
       `choose another --run-id (or leave it out for a fresh one), or remove those rows with "logbench cleanup --run-id ${runId} --yes"`,
     )
   }
 }
 
-async function closeEndpoints(endpoints: Endpoints): Promise<void> {
-  if (endpoints.stack) await endpoints.stack.close()
-  else await endpoints.verifyStore?.close()
+/** When the last acknowledgement arrived: the end of sending, of the latest worker. */
+function lastAckAt(result: RunResult | AggregateResult): number | undefined {
+  const ms = Date.parse(result.endedAt)
+  return Number.isFinite(ms) ? ms : undefined
 }
 
 async function finish(
@@ -106,14 +111,17 @@ async function finish(
 ): Promise<{verdict: CheckVerdict; analysis?: AnalysisResult}> {
   // Everything acknowledged is committed once serve has stopped.
   await endpoints.stack?.stopServer()
-  const store = endpoints.verifyStore
+  const {counter} = endpoints
   const verdict = await applyChecks(result, {
     batchSize: base.settings.batchSize,
     failedWorkers: plan.failedWorkers,
     thresholds: base.settings.thresholds,
-    verify: store ? (input) => verifyRun(store, input, {waitMs: base.settings.verifyWaitMs}) : undefined,
+    unverifiable: endpoints.unverifiable ? endpoints.verificationNote : undefined,
+    verify: counter ? (input) => verifyRun(counter, {...input, lastAckAtMs: lastAckAt(result)}, {signal: base.signal, waitMs: base.settings.verifyWaitMs}) : undefined,
     workers: plan.workers,
   })
+  if (verdict.unverified) result.verificationNote = verdict.unverified
+  else if (!result.verification && endpoints.verificationNote) result.verificationNote = endpoints.verificationNote
   // The reports of "logbench analyze" (total, apps, levels), for this run's rows.
   const analysis =
     base.analyze && endpoints.stack && result.logs.acked > 0
@@ -183,9 +191,9 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
     const {analysis, verdict} = unreachable
       ? {analysis: undefined, verdict: {failed: true, reasons: [unreachable]}}
       : await finish(result, endpoints, options, {failedWorkers: 0, workers: options.worker.count})
-    return {analysis, result, stack: endpoints.description, unreachable, verdict, verificationNote: endpoints.verificationNote}
+    return {analysis, result, stack: endpoints.description, unreachable, verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
   } finally {
-    await closeEndpoints(endpoints)
+    await endpoints.close()
   }
 }
 
@@ -237,8 +245,8 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
     const {analysis, verdict} = await finish(result, endpoints, options, {failedWorkers, workers})
     // Verification can change the verdict of the run.
     result.assessment = assess(result)
-    return {analysis, result, stack: endpoints.description, verdict, verificationNote: endpoints.verificationNote}
+    return {analysis, result, stack: endpoints.description, verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
   } finally {
-    await closeEndpoints(endpoints)
+    await endpoints.close()
   }
 }

@@ -1,16 +1,22 @@
 /**
  * Did every acknowledged log land? Counts the stored rows of a run id and
- * compares them with the acknowledgements: stored, missing, duplicated.
+ * compares them with the acknowledgements, in the categories delivery
+ * verifiers use: acknowledged, stored, missing, duplicated, stored but not
+ * acknowledged, and rows of the run id from outside these results. With a
+ * wait, it also measures the read-back delay: how long after the last
+ * acknowledgement the last acknowledged log became visible.
  *
  * Each log's seq says which batch carried it (seq = index·workers + worker,
  * batch = index div batchSize), so rows of batches that were *not*
  * acknowledged (a timeout after the server committed, say) are told apart from
  * rows of acknowledged ones, and `missing` is exact rather than a difference
- * of totals.
+ * of totals. The run id and the seq are read wherever the table profile says
+ * they are (columns, JSON keys, Map keys).
  */
 import type {Clock} from './clock.js'
-import type {QueryParams, Store} from '../store/index.js'
 
+import {LogbenchError} from '../errors.js'
+import {missingRole, type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../store/index.js'
 import {systemClock} from './clock.js'
 
 export interface VerifyInput {
@@ -28,6 +34,20 @@ export interface VerifyInput {
    * that died before reporting, a result left out of merge) cannot then hide a missing log.
    */
   sentBatches?: readonly number[]
+  /** When the last acknowledgement arrived (epoch ms), for the read-back delay. */
+  lastAckAtMs?: number
+}
+
+/** One counting pass over the stored rows of a run. */
+export interface RunCounts {
+  /** Rows of the batches these results sent. */
+  stored: number
+  /** Distinct seqs among them. */
+  unique: number
+  /** Distinct seqs of the run id outside those batches. */
+  outside: number
+  /** Distinct seqs stored from batches that were not acknowledged. */
+  unacknowledged: number
 }
 
 export interface Verification {
@@ -35,7 +55,7 @@ export interface Verification {
   /** Where the rows were counted (no credentials). */
   store: string
   acked: number
-  /** Rows with this run id. */
+  /** Rows of the batches these results sent. */
   stored: number
   /** Distinct seq among them. */
   unique: number
@@ -52,21 +72,128 @@ export interface Verification {
   ok: boolean
   /** Time spent waiting for rows to appear (0 when they were all there at the first count). */
   waitedMs: number
+  /**
+   * From the last acknowledgement to the first count that found every acknowledged log (ms,
+   * to within `pollMs`); null when they were not all found.
+   */
+  readBackDelayMs: number | null
+  /** Interval between counts while waiting. */
+  pollMs: number
 }
 
-/** Build the counting query; exported for tests. */
-export function verificationQuery(tableRef: string, input: Pick<VerifyInput, 'failedKeys' | 'sentBatches'>): string {
-  const unacked =
-    input.failedKeys.length > 0
-      ? ',\n  uniqExactIf(seq, has({failed:Array(UInt64)}, intDiv(intDiv(seq, {workers:UInt64}), {batch:UInt64}) * {workers:UInt64} + (seq % {workers:UInt64}))) AS unacked'
-      : ''
-  // A seq belongs to these results when its worker sent the batch that carries it.
-  const covered = 'intDiv(intDiv(seq, {workers:UInt64}), {batch:UInt64}) < arrayElement({sent:Array(UInt64)}, toUInt64(seq % {workers:UInt64}) + 1)'
-  if (input.sentBatches) {
-    return `SELECT countIf(${covered}) AS stored, uniqExactIf(seq, ${covered}) AS unique, uniqExact(seq) AS all_unique${unacked}\nFROM ${tableRef}\nWHERE run_id = {runId:String}`
+/** Counts the rows of a run somewhere: a store read through its profile, or a logbench serve. */
+export interface RunCounter {
+  /** Where it counts, for people (no credentials). */
+  readonly where: string
+  count(input: VerifyInput, signal?: AbortSignal): Promise<RunCounts>
+  /** Rows that already carry this run id. */
+  rowsOfRun(runId: string, signal?: AbortSignal): Promise<number>
+}
+
+/** Verification cannot run on this table: the message names the flag that would make it possible. */
+export class VerificationUnavailable extends LogbenchError {
+  constructor(message: string, suggestion?: string) {
+    super('unverified', message, {suggestion})
+    this.name = 'VerificationUnavailable'
+  }
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+/** Longest list a verification request may carry (the results cap theirs far below). */
+const MAX_LIST = 200_000
+
+/** A VerifyInput from JSON (serve's verification endpoint), checked field by field. */
+export function parseVerifyInput(value: unknown): VerifyInput {
+  const v = value as Record<string, unknown>
+  if (!v || typeof v !== 'object') throw new TypeError('expected a JSON object')
+  const count = (name: string, min = 0) => {
+    const n = v[name]
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) throw new TypeError(`${name} must be a whole number >= ${min}`)
+    return n
   }
 
-  return `SELECT count() AS stored, uniqExact(seq) AS unique${unacked}\nFROM ${tableRef}\nWHERE run_id = {runId:String}`
+  const list = (name: string): number[] | undefined => {
+    const items = v[name]
+    if (items === undefined) return undefined
+    if (!Array.isArray(items) || items.length > MAX_LIST || !items.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
+      throw new TypeError(`${name} must be a list of at most ${MAX_LIST} whole numbers`)
+    }
+
+    return items as number[]
+  }
+
+  if (typeof v.runId !== 'string' || !RUN_ID.test(v.runId)) throw new TypeError('runId must be a run id')
+  return {
+    acked: count('acked'),
+    batchSize: count('batchSize', 1),
+    failedKeys: list('failedKeys') ?? [],
+    failedKeysComplete: v.failedKeysComplete !== false,
+    runId: v.runId,
+    sentBatches: list('sentBatches'),
+    workers: count('workers', 1),
+  }
+}
+
+/** The counting query over the profile's run id and seq (exported for tests). */
+export function verificationQuery(tableRef: string, profile: ProfileSql, input: Pick<VerifyInput, 'failedKeys' | 'sentBatches'>): string {
+  const batchKey = 'intDiv(intDiv(lb_seq, {workers:UInt64}), {batch:UInt64}) * {workers:UInt64} + (lb_seq % {workers:UInt64})'
+  const unacked = input.failedKeys.length > 0 ? `, uniqExactIf(lb_seq, has({failed:Array(UInt64)}, ${batchKey})) AS unacked` : ''
+  // A seq belongs to these results when its worker sent the batch that carries it.
+  const covered = 'intDiv(intDiv(lb_seq, {workers:UInt64}), {batch:UInt64}) < arrayElement({sent:Array(UInt64)}, toUInt64(lb_seq % {workers:UInt64}) + 1)'
+  const counts = input.sentBatches
+    ? `countIf(${covered}) AS stored, uniqExactIf(lb_seq, ${covered}) AS unique, uniqExact(lb_seq) AS all_unique`
+    : 'count() AS stored, uniqExact(lb_seq) AS unique'
+  return `SELECT ${counts}${unacked}\nFROM (SELECT ${profile.expr('seq')} AS lb_seq FROM ${tableRef} WHERE ${profile.expr('run_id')} = {runId:String})`
+}
+
+function describeStore(store: Store): string {
+  return `${store.info.kind === 'server' ? 'ClickHouse' : 'embedded engine'} ${store.info.location} ${store.info.database}.${store.info.table}`
+}
+
+/** A counter over a store, through the table's profile; it refuses a table without run id or seq. */
+export function storeCounter(store: Store, profile: ProfileSql): RunCounter {
+  for (const role of ['run_id', 'seq'] as const) {
+    if (!profile.has(role)) throw new VerificationUnavailable(`not verified: ${missingRole(profile.profile, role, 'verification')}`)
+  }
+
+  return {
+    async count(input, signal) {
+      const params: QueryParams = {runId: input.runId}
+      if (input.failedKeys.length > 0 || input.sentBatches) Object.assign(params, {batch: input.batchSize, workers: input.workers})
+      if (input.failedKeys.length > 0) params.failed = [...input.failedKeys]
+      if (input.sentBatches) params.sent = [...input.sentBatches]
+      const [row] = await store.query<{stored: number; unique: number; all_unique?: number; unacked?: number}>(verificationQuery(store.tableRef, profile, input), params, {signal})
+      const unique = Number(row?.unique ?? 0)
+      return {outside: Number(row?.all_unique ?? unique) - unique, stored: Number(row?.stored ?? 0), unacknowledged: Number(row?.unacked ?? 0), unique}
+    },
+    async rowsOfRun(runId, signal) {
+      if (!(await store.schemaExists())) return 0
+      const [row] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE ${profile.expr('run_id')} = {runId:String}`, {runId}, {signal})
+      return Number(row?.n ?? 0)
+    },
+    where: describeStore(store),
+  }
+}
+
+/** Read the store's profile (with the user's overrides) and give its counter. */
+export async function openStoreCounter(store: Store, overrides: ProfileOverrides = {}, signal?: AbortSignal): Promise<RunCounter> {
+  if (!(await store.schemaExists())) {
+    // The zero set-up serve creates the table as it starts: logbench's schema, counted as such.
+    return lazyCounter(store, overrides)
+  }
+
+  return storeCounter(store, await profileSql(store, overrides, signal))
+}
+
+/** A counter that reads the profile at its first use (the table may not exist yet). */
+function lazyCounter(store: Store, overrides: ProfileOverrides): RunCounter {
+  let inner: Promise<RunCounter> | undefined
+  const get = () => (inner ??= profileSql(store, overrides).then((profile) => storeCounter(store, profile)))
+  return {
+    count: async (input, signal) => (await get()).count(input, signal),
+    rowsOfRun: async (runId, signal) => ((await store.schemaExists()) ? (await get()).rowsOfRun(runId, signal) : 0),
+    where: describeStore(store),
+  }
 }
 
 export interface VerifyOptions {
@@ -77,40 +204,39 @@ export interface VerifyOptions {
   signal?: AbortSignal
 }
 
-export async function verifyRun(store: Store, input: VerifyInput, options: VerifyOptions = {}): Promise<Verification> {
+export async function verifyRun(counter: RunCounter, input: VerifyInput, options: VerifyOptions = {}): Promise<Verification> {
   const clock = options.clock ?? systemClock
   const started = clock.now()
-  const sql = verificationQuery(store.tableRef, input)
-  const params: QueryParams = {runId: input.runId}
-  if (input.failedKeys.length > 0 || input.sentBatches) Object.assign(params, {batch: input.batchSize, workers: input.workers})
-  if (input.failedKeys.length > 0) params.failed = [...input.failedKeys]
-  if (input.sentBatches) params.sent = [...input.sentBatches]
+  const startedWall = clock.wallNow()
+  const pollMs = options.pollMs ?? 250
+  const waitMs = options.waitMs ?? 0
   for (let attempt = 0; ; attempt++) {
-    const [row] = await store.query<{stored: number; unique: number; all_unique?: number; unacked?: number}>(sql, params, {signal: options.signal})
-    const stored = Number(row?.stored ?? 0)
-    const unique = Number(row?.unique ?? 0)
-    const outside = Number(row?.all_unique ?? unique) - unique
-    const unacknowledged = Number(row?.unacked ?? 0)
-    const storedOfAcked = unique - unacknowledged
-    const missing = Math.max(0, input.acked - storedOfAcked)
+    const countedAt = clock.now()
+    const counts = await counter.count(input, options.signal)
+    const missing = Math.max(0, input.acked - (counts.unique - counts.unacknowledged))
     const waited = clock.now() - started
-    if (missing === 0 || waited >= (options.waitMs ?? 0) || options.signal?.aborted) {
+    if (missing === 0 || waited >= waitMs || options.signal?.aborted) {
+      // The count that found everything saw the rows as of when it started, at the latest.
+      const foundAtWall = startedWall + (countedAt - started)
+      const readBackDelayMs = missing > 0 ? null : input.lastAckAtMs === undefined ? null : Math.max(0, Math.round(foundAtWall - input.lastAckAtMs))
       return {
         acked: input.acked,
-        duplicated: stored - unique,
+        duplicated: counts.stored - counts.unique,
         exact: input.failedKeysComplete,
         missing,
         ok: missing === 0,
-        outside,
+        outside: counts.outside,
+        pollMs,
+        readBackDelayMs,
         runId: input.runId,
-        store: `${store.info.kind === 'server' ? 'ClickHouse' : 'embedded engine'} ${store.info.location} ${store.info.database}.${store.info.table}`,
-        stored,
-        unacknowledged,
-        unique,
+        store: counter.where,
+        stored: counts.stored,
+        unacknowledged: counts.unacknowledged,
+        unique: counts.unique,
         waitedMs: attempt === 0 ? 0 : Math.round(waited),
       }
     }
 
-    await clock.sleep(Math.min(options.pollMs ?? 500, (options.waitMs ?? 0) - waited), options.signal)
+    await clock.sleep(Math.min(pollMs, waitMs - waited), options.signal)
   }
 }

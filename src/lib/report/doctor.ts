@@ -13,5 +13,12 @@ export function renderDoctor(report: DoctorReport): string {
     'capabilities',
     ...Object.entries(store.capabilities).map(([name, on]) => `  ${name.padEnd(20)} ${yes(on)}`),
   ]
+  if (report.profile) {
+    lines.push(`table profile (${report.profile.shape} shape${report.profile.fromFlags.length > 0 ? `; from --column: ${report.profile.fromFlags.join(', ')}` : ''})`)
+    for (const [role, where] of Object.entries(report.profile.roles)) lines.push(`  ${role.padEnd(20)} ${where ?? chalk.dim('—')}`)
+    lines.push('features')
+    for (const check of report.features) lines.push(`  ${check.feature.padEnd(36)} ${check.ok ? chalk.green('yes') : `${chalk.yellow('no')}  ${chalk.dim(check.reason ?? '')}`}`)
+  }
+
   return lines.join('\n')
 }

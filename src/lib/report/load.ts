@@ -46,20 +46,28 @@ function errorsBlock(m: Measurements): string {
   return table(['class', 'failed batches', 'retried attempts', 'example'], rows, ['left', 'right', 'right', 'left'])
 }
 
-export function renderVerification(m: Pick<Measurements, 'verification'>, note?: string): string {
+export function renderVerification(m: Pick<Measurements, 'verification' | 'verificationNote'>, note?: string): string {
   const v = m.verification
-  if (!v) return `  ${dim(note ?? 'not verified: no store to count rows in (run without --target, or pass --clickhouse-url)')}`
-  const status = v.ok ? good('every acknowledged log is stored') : bad(`${int(v.missing)} acknowledged logs are MISSING`)
+  if (!v) {
+    const text = m.verificationNote ?? note ?? 'not verified: no store to count rows in (run without --target, or pass --clickhouse-url)'
+    return `  ${text.startsWith('not verified') && m.verificationNote ? text.replace(/^not verified/, bad('NOT VERIFIED')) : dim(text)}`
+  }
+
+  const problems = [v.missing > 0 ? `${int(v.missing)} acknowledged logs are MISSING` : '', v.duplicated > 0 ? `${int(v.duplicated)} rows are DUPLICATES` : ''].filter(Boolean)
+  const status = problems.length === 0 ? good('every acknowledged log is stored, once') : bad(problems.join('; '))
   const lines = [
     fields([
       ['acknowledged', int(v.acked)],
       ['stored', `${int(v.stored)} rows of run ${v.runId} in ${v.store}`],
       ['missing', v.missing > 0 ? bad(int(v.missing)) : '0'],
-      ['duplicated', v.duplicated > 0 ? `${int(v.duplicated)} ${dim('(retried batches stored twice)')}` : '0'],
+      ['duplicated', v.duplicated > 0 ? `${int(v.duplicated)} ${dim('(rows beyond the first of their log)')}` : '0'],
+      ['stored, not acknowledged', v.unacknowledged > 0 ? `${int(v.unacknowledged)} ${dim('(of batches that failed, e.g. a timeout after commit)')}` : '0'],
+      ['from outside these results', v.outside > 0 ? `${int(v.outside)} ${dim('(other logs with this run id: not counted above)')}` : '0'],
+      ...(v.readBackDelayMs === null || v.readBackDelayMs === undefined
+        ? []
+        : ([['read-back delay', `≤ ${seconds(v.readBackDelayMs)} ${dim(`from the last acknowledgement until every acknowledged log was visible (counted every ${seconds(v.pollMs)})`)}`]] as [string, string][])),
     ]),
   ]
-  if (v.outside > 0) lines.push(`  ${dim(`${int(v.outside)} other logs carry this run id (an earlier run, or workers whose results are not here): not counted`)}`)
-  if (v.unacknowledged > 0) lines.push(`  ${dim(`${int(v.unacknowledged)} logs of batches that were not acknowledged were stored anyway (e.g. a timeout after commit)`)}`)
   if (!v.exact) lines.push(`  ${dim('more failed batches than could be tracked: missing is a lower bound')}`)
   if (v.waitedMs > 0) lines.push(`  ${dim(`waited ${seconds(v.waitedMs)} for rows to appear`)}`)
   lines.push(`  ${status}`)

@@ -19,6 +19,8 @@ export interface Capabilities {
   asyncInsert: boolean
   /** insert_deduplication_token with non-replicated MergeTree dedup window (22.2). */
   insertDedupToken: boolean
+  /** JSONExtract* functions over JSON text (20.1; older servers have visitParamExtract*). */
+  jsonExtract: boolean
   /** JSONCompactEachRow input/output format (19.6). */
   jsonCompactEachRow: boolean
   /** `mutations_sync` setting so ALTER ... DELETE can wait (19.9 single server). */
@@ -51,6 +53,7 @@ const introducedIn: Record<CapabilityName, [number, number]> = {
   dateTime64: [20, 5],
   insertDedupToken: [22, 2],
   jsonCompactEachRow: [19, 6],
+  jsonExtract: [20, 1],
   lightweightDelete: [23, 3],
   lowCardinality: [19, 9],
   mutationsSync: [19, 9],

@@ -6,6 +6,7 @@ export * from './capabilities.js'
 export {epochMsExpr, makeRowEncoder, type RowEncoder} from './rows.js'
 export {assertIdentifier, bindParams, isIdentifier, quoteString} from './sql.js'
 export * from './types.js'
+export * from './profile.js'
 
 export interface StoreOptions {
   /** A ClickHouse server's HTTP URL; absent means the embedded engine. */

@@ -12,12 +12,30 @@ import {
   REPORT_NAMES,
   whereClause,
 } from '../../../src/lib/analyze/index.js'
-import {bindParams} from '../../../src/lib/store/index.js'
+import {bindParams, buildProfile, ProfileSql} from '../../../src/lib/store/index.js'
 import {expectUsageError as usage} from '../../helpers.js'
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0)
-const old = {dateTime64: false}
-const current = {dateTime64: true}
+/** logbench's own table as 18.16 and as current ClickHouse create it, through the profile. */
+const logbenchTable = (time: string) =>
+  buildProfile({
+    columns: [
+      {name: 'timestamp', type: time},
+      {name: 'created_at', type: time},
+      {name: 'app_id', type: 'LowCardinality(String)'},
+      {name: 'level', type: "Enum8('debug' = 1, 'info' = 2, 'warn' = 3, 'error' = 4, 'fatal' = 5)"},
+      {name: 'message', type: 'String'},
+      {name: 'source', type: 'String'},
+      {name: 'metadata', type: 'String'},
+      {name: 'run_id', type: 'String'},
+      {name: 'seq', type: 'UInt64'},
+    ],
+    database: 'db',
+    engine: 'MergeTree',
+    table: 'logs',
+  })
+const old = new ProfileSql(logbenchTable("DateTime('UTC')"), {dateTime64: false, jsonExtract: false})
+const current = new ProfileSql(logbenchTable("DateTime64(3, 'UTC')"), {dateTime64: true, jsonExtract: true})
 
 describe('analyze: durations and times from the command line', () => {
   it('parses durations with units, a bare number as seconds', () => {
@@ -62,9 +80,9 @@ describe('analyze: filters', () => {
       const where = whereClause(filters, caps)
       expect(where.sql).to.equal(`WHERE ${where.condition}`)
       expect(where.sql).not.to.include('OR 1=1')
-      expect(where.sql).to.include('app_id IN ({f_app0:String}, {f_app1:String})')
-      expect(where.sql).to.include('level IN ({f_level0:String})')
-      expect(where.sql).to.include('run_id IN ({f_run0:String})')
+      expect(where.sql).to.include('`app_id` IN ({f_app0:String}, {f_app1:String})')
+      expect(where.sql).to.include('`level` IN ({f_level0:String})')
+      expect(where.sql).to.include('`run_id` IN ({f_run0:String})')
       expect(where.params).to.include({f_app0: "x' OR 1=1 --", f_app1: 'b', f_level0: 'warn', f_run0: 'r'})
     }
 
@@ -74,10 +92,10 @@ describe('analyze: filters', () => {
   it('binds times at the precision of the column: milliseconds with DateTime64, whole seconds with DateTime', () => {
     const filters: Filters = {apps: [], before: NOW + 999, levels: [], runIds: [], since: NOW + 250}
     const modern = whereClause(filters, current)
-    expect(modern.sql).to.equal('WHERE created_at >= {f_since:DateTime64(3)} AND created_at < {f_before:DateTime64(3)}')
+    expect(modern.sql).to.equal('WHERE `created_at` >= {f_since:DateTime64(3)} AND `created_at` < {f_before:DateTime64(3)}')
     expect(modern.params).to.deep.equal({f_before: `${NOW / 1000}.999`, f_since: `${NOW / 1000}.250`})
     const legacy = whereClause(filters, old)
-    expect(legacy.sql).to.equal('WHERE created_at >= {f_since:DateTime} AND created_at < {f_before:DateTime}')
+    expect(legacy.sql).to.equal('WHERE `created_at` >= {f_since:DateTime} AND `created_at` < {f_before:DateTime}')
     // `< before` only takes seconds that ended before it: 12:00:00.999 -> created_at < 12:00:00.
     expect(legacy.params).to.deep.equal({f_before: NOW / 1000, f_since: NOW / 1000})
   })
@@ -85,13 +103,13 @@ describe('analyze: filters', () => {
   it('is escaped into literals by bindParams on a server without query parameters', () => {
     const where = whereClause({apps: ["x' OR 1=1 --"], levels: [], runIds: ['a\\b'], since: NOW}, old)
     const sql = bindParams(`SELECT count() FROM t ${where.sql}`, where.params)
-    expect(sql).to.equal(`SELECT count() FROM t WHERE app_id IN ('x\\' OR 1=1 --') AND run_id IN ('a\\\\b') AND created_at >= toDateTime(${NOW / 1000})`)
+    expect(sql).to.equal(`SELECT count() FROM t WHERE \`app_id\` IN ('x\\' OR 1=1 --') AND \`run_id\` IN ('a\\\\b') AND \`created_at\` >= toDateTime(${NOW / 1000})`)
   })
 
   it('describes the filters for people, with data text made safe', () => {
     expect(describeFilters({apps: [], levels: [], runIds: []})).to.equal('all rows')
     expect(describeFilters({apps: ['a\u001B[31m'], levels: ['error'], runIds: [], since: NOW})).to.equal(
-      'app_id ∈ {a\\x1b[31m} · level ∈ {error} · created_at ≥ 2024-05-01T12:00:00.000Z',
+      'app ∈ {a\\x1b[31m} · level ∈ {error} · time ≥ 2024-05-01T12:00:00.000Z',
     )
   })
 })

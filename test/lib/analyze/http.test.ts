@@ -47,7 +47,7 @@ for (const backend of backends) {
       const reply = await reportOverHttp(store, 'apps', new URLSearchParams({level: 'error', run_id: 'run-beta'}))
       expect(reply.status).to.equal(200)
       const body = reply.body as AnalysisResult
-      expect(body).to.have.all.keys('store', 'generatedAt', 'filters', 'reports')
+      expect(body).to.have.all.keys('store', 'profile', 'generatedAt', 'filters', 'reports', 'skipped')
       expect(body.reports).to.have.all.keys('apps')
       expect(body.filters).to.deep.include({levels: ['error'], runIds: ['run-beta']})
       const want = countBy(

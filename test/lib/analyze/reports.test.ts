@@ -249,7 +249,7 @@ for (const backend of backends) {
     })
 
     it('returns one object per analysis, with the store, the filters and every report asked for', () => {
-      expect(all).to.have.all.keys('store', 'generatedAt', 'filters', 'reports')
+      expect(all).to.have.all.keys('store', 'profile', 'generatedAt', 'filters', 'reports', 'skipped')
       expect(all.store).to.include({database: store.info.database, kind: backend.name, table: 'logs'})
       expect(all.store.version).to.equal(store.info.version.text)
       expect(Date.parse(all.generatedAt)).to.be.closeTo(Date.now(), 120_000)

@@ -80,7 +80,7 @@ for (const backend of backends) {
       expect(result).to.include({affectedRows: 900, executed: true, remainingMatching: 0, removedRows: 900, rowsAfter: 2100, rowsBefore: 3000})
       expect(await runCounts()).to.deep.equal({'run-alpha': 1500, 'run-gamma': 600})
       expect(result.statements).to.have.length(1)
-      expect(result.statements[0].sql).to.match(/^(DELETE FROM|ALTER TABLE) `[^`]+`\.`logs` (DELETE )?WHERE run_id IN \(\{d_run0:String\}\)$/)
+      expect(result.statements[0].sql).to.match(/^(DELETE FROM|ALTER TABLE) `[^`]+`\.`logs` (DELETE )?WHERE `run_id` IN \(\{d_run0:String\}\)$/)
       expect(result.statements[0].params).to.deep.equal({d_run0: 'run-beta'})
     })
 
@@ -117,7 +117,7 @@ for (const backend of backends) {
     it('--dry-run counts what would go and changes nothing', async () => {
       const plan = await planCleanup(store, parseCleanupRequest({runIds: ['run-gamma']}))
       expect(plan).to.include({affectedRows: 600, exists: true, rowsBefore: rows.length})
-      expect(describePlan(plan)).to.match(/delete 600 rows of 3,000 from \S+\.logs \([^)]+\) where run_id ∈ \{run-gamma\}/)
+      expect(describePlan(plan)).to.match(/delete 600 rows of 3,000 from \S+\.logs \([^)]+\) where run id ∈ \{run-gamma\}/)
       expect(await count()).to.equal(rows.length)
       const truncate = await planCleanup(store, parseCleanupRequest({truncate: true}))
       expect(truncate.affectedRows).to.equal(rows.length)

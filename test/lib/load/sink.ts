@@ -72,6 +72,13 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     url: '',
   }
   const server = http.createServer((req, res) => {
+    // Only batches count: a GET (a run asking whether this is a logbench serve) is not one.
+    if (req.method !== 'POST') {
+      req.resume()
+      res.writeHead(404).end()
+      return
+    }
+
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', async () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
-import {type LogRow, makeRowEncoder, type Store} from '../../../src/lib/store/index.js'
+import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
+import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../src/lib/store/index.js'
 import {backends, storeOrSkip} from '../../helpers.js'
 
 const WORKERS = 2
@@ -31,6 +31,7 @@ function rows(runId: string, seqs: number[]): LogRow[] {
 for (const backend of backends) {
   describe(`load/verify on the ${backend.name} back end`, function () {
     let store: Store | undefined
+    let counter: RunCounter
 
     const insert = async (runId: string, seqs: number[]) => {
       const encode = makeRowEncoder(store!.info.capabilities)
@@ -39,6 +40,8 @@ for (const backend of backends) {
 
     before(async function () {
       store = await storeOrSkip(this, backend)
+      await store.ensureSchema()
+      counter = await openStoreCounter(store)
     })
 
     after(async () => {
@@ -52,10 +55,10 @@ for (const backend of backends) {
       await insert('run-cover', batchSeqs(0, 0))
       for (let batch = 0; batch < 3; batch++) await insert('run-cover', batchSeqs(1, batch))
       const input = {acked: 20, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-cover', workers: WORKERS}
-      const covered = await verifyRun(store!, {...input, sentBatches: [2, 0]})
+      const covered = await verifyRun(counter, {...input, sentBatches: [2, 0]})
       expect(covered).to.deep.include({missing: 10, ok: false, outside: 30, stored: 10, unique: 10})
       // Counting every row of the run id, as before, the 30 foreign rows hide the 10 missing ones.
-      const everything = await verifyRun(store!, input)
+      const everything = await verifyRun(counter, input)
       expect(everything.missing).to.equal(0)
     })
 
@@ -68,7 +71,7 @@ for (const backend of backends) {
       await insert('run-verify', stored)
       await insert('run-verify', batchSeqs(0, 0).slice(0, 2))
       await insert('run-other', seqs)
-      const v = await verifyRun(store!, {acked: 50, batchSize: BATCH, failedKeys: [5], failedKeysComplete: true, runId: 'run-verify', workers: WORKERS})
+      const v = await verifyRun(counter, {acked: 50, batchSize: BATCH, failedKeys: [5], failedKeysComplete: true, runId: 'run-verify', workers: WORKERS})
       expect(v).to.deep.include({
         acked: 50,
         duplicated: 2,
@@ -86,9 +89,9 @@ for (const backend of backends) {
 
     it('reports a complete run as ok, and a run with no rows as all missing', async () => {
       await insert('run-complete', [0, 1, 2, 3])
-      const ok = await verifyRun(store!, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-complete', workers: 1})
+      const ok = await verifyRun(counter, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-complete', workers: 1})
       expect(ok).to.deep.include({duplicated: 0, missing: 0, ok: true, stored: 4})
-      const none = await verifyRun(store!, {acked: 7, batchSize: BATCH, failedKeys: [], failedKeysComplete: false, runId: 'run-never', workers: 1})
+      const none = await verifyRun(counter, {acked: 7, batchSize: BATCH, failedKeys: [], failedKeysComplete: false, runId: 'run-never', workers: 1})
       expect(none).to.deep.include({exact: false, missing: 7, ok: false, stored: 0})
     })
 
@@ -97,17 +100,45 @@ for (const backend of backends) {
       const later = new Promise<void>((resolve) => {
         setTimeout(() => insert('run-late', [2, 3]).then(resolve, resolve), 300)
       })
-      const v = await verifyRun(store!, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-late', workers: 1}, {pollMs: 100, waitMs: 10_000})
+      const v = await verifyRun(counter, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-late', workers: 1}, {pollMs: 100, waitMs: 10_000})
       await later
       expect(v).to.deep.include({missing: 0, ok: true, stored: 4})
       expect(v.waitedMs).to.be.greaterThan(0)
     })
 
-    it('never puts the run id into the SQL text', () => {
-      const sql = verificationQuery(store!.tableRef, {failedKeys: [1]})
+    it('never puts the run id into the SQL text', async () => {
+      const profile = await profileSql(store!)
+      const sql = verificationQuery(store!.tableRef, profile, {failedKeys: [1]})
       expect(sql).to.include('{runId:String}')
       expect(sql).to.include('{failed:Array(UInt64)}')
-      expect(verificationQuery(store!.tableRef, {failedKeys: []})).not.to.include('failed')
+      expect(verificationQuery(store!.tableRef, profile, {failedKeys: []})).not.to.include('failed')
+    })
+
+    it('measures the read-back delay from the last acknowledgement to the count that found every log', async () => {
+      await insert('run-delay', [0, 1])
+      const lastAckAtMs = Date.now()
+      const later = new Promise<void>((resolve) => {
+        setTimeout(() => insert('run-delay', [2, 3]).then(resolve, resolve), 600)
+      })
+      const input = {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, lastAckAtMs, runId: 'run-delay', workers: 1}
+      const v = await verifyRun(counter, input, {pollMs: 50, waitMs: 10_000})
+      await later
+      expect(v).to.deep.include({missing: 0, ok: true, pollMs: 50})
+      expect(v.readBackDelayMs).to.be.at.least(600).and.below(5000)
+      // Without waiting, the same shortfall is missing logs and no delay.
+      await insert('run-delay-2', [0])
+      const early = await verifyRun(counter, {...input, runId: 'run-delay-2'})
+      expect(early).to.deep.include({missing: 3, readBackDelayMs: null})
     })
   })
 }
+
+describe('load/verify: the verification request serve answers', () => {
+  it('takes a well-formed input and refuses anything else', () => {
+    const input = {acked: 10, batchSize: 5, failedKeys: [1], failedKeysComplete: true, runId: 'run-1', sentBatches: [2], workers: 1}
+    expect(parseVerifyInput(input)).to.deep.equal(input)
+    for (const bad of [null, 'x', {...input, runId: "x' OR 1"}, {...input, acked: -1}, {...input, workers: 0}, {...input, failedKeys: ['1']}, {...input, sentBatches: [1.5]}]) {
+      expect(() => parseVerifyInput(bad), JSON.stringify(bad)).to.throw(TypeError)
+    }
+  })
+})
