@@ -3,9 +3,9 @@
  * body that checks the JSON grammar and the log fields and hands the field
  * bytes straight to a RowWriter, building no objects and (almost) no strings.
  *
- * It takes the common shape only: entries with the known fields, strings
- * without \u escapes, metadata written compactly (no whitespace) at most
- * MAX_DEPTH deep, a timestamp string or integer. Anything else, valid or not,
+ * It takes the common shape only: entries with the known fields, \u escapes
+ * only inside metadata (stored as the JSON text sent), metadata written
+ * compactly (no whitespace) at most MAX_DEPTH deep, a timestamp string or integer. Anything else, valid or not,
  * makes it give up (-1), and the general path (validate.ts: JSON.parse, then
  * field checks) decides instead, with the same result and its error details.
  * The caller checks beforehand that the body is valid UTF-8.
@@ -35,6 +35,8 @@ STRING_CLASS[BACKSLASH] = 2
 /** Escapes the writers decode: \" \\ \/ \b \f \n \r \t (never \u). */
 const SIMPLE_ESCAPE = new Uint8Array(256)
 for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1
+const HEX = new Uint8Array(256)
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1
 /** Bytes an app_id may hold after its first: letters, digits, _ . : / - */
 const APP_ID_BYTE = new Uint8Array(256)
 for (let c = 0; c < 256; c++) {
@@ -65,6 +67,8 @@ class Scanner {
   s = 0
   e = 0
   escaped = false
+  /** It holds a \u escape (kept as written in metadata; elsewhere the general path decodes it). */
+  unicode = false
   // What the metadata object's top level said about run_id and seq.
   runStart = -1
   runEnd = -1
@@ -89,6 +93,7 @@ class Scanner {
     let p = this.p + 1
     const start = p
     let escaped = false
+    let unicode = false
     for (;;) {
       if (p >= n) return false
       const kind = STRING_CLASS[b[p]]
@@ -97,12 +102,17 @@ class Scanner {
       else if (kind === 2 && SIMPLE_ESCAPE[b[p + 1]] === 1) {
         escaped = true
         p += 2
+      } else if (kind === 2 && b[p + 1] === 0x75 && HEX[b[p + 2]] & HEX[b[p + 3]] & HEX[b[p + 4]] & HEX[b[p + 5]]) {
+        escaped = true
+        unicode = true
+        p += 6
       } else return false
     }
 
     this.s = start
     this.e = p
     this.escaped = escaped
+    this.unicode = unicode
     this.p = p + 1
     return true
   }
@@ -286,7 +296,8 @@ class Scanner {
         if (typeof parsed === 'string') return false
         timestamp = parsed
       } else {
-        if (!isString || !this.string()) return false
+        // A \u escape in a column of its own is decoded (and checked for lone surrogates) by the general path.
+        if (!isString || !this.string() || this.unicode) return false
         const length = this.e - this.s
         if (field === FIELD.app_id) {
           if (this.escaped || length === 0 || length > limits.maxAppIdLength || APP_ID_BYTE[b[this.s]] !== 2) return false
