@@ -43,7 +43,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
     'batch-wait': Flags.string({default: `${DEFAULT_BATCHER_OPTIONS.maxWaitMs}ms`, description: 'longest rows wait before a further concurrent INSERT takes them', helpGroup: 'BATCHING'}),
     'batch-linger': Flags.string({
       default: `${DEFAULT_BATCHER_OPTIONS.lingerMs}ms`,
-      description: 'under load, how long a free INSERT slot waits for more rows (0 sends at once); a request arriving alone never waits',
+      description: 'under load, how long a free INSERT slot waits for the rows still in flight (0 sends at once); a request arriving alone never waits',
       helpGroup: 'BATCHING',
     }),
     'insert-concurrency': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.insertConcurrency, description: 'INSERTs running at once', helpGroup: 'BATCHING', min: 1}),

@@ -25,7 +25,8 @@ export interface BatcherOptions {
   maxWaitMs: number
   /**
    * Under load, how long a free insert slot waits for more rows (0: never). It stops
-   * waiting early when rows stop arriving for a quarter of it, or a batch is full.
+   * waiting early once as many rows wait as were held at the busiest moment of the last
+   * second (all the rows in flight are back), or a batch is full.
    */
   lingerMs: number
   /** INSERTs running at once. */
@@ -42,9 +43,9 @@ export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = {
   maxBatchRows: 100_000,
   maxBufferBytes: 64 * 1024 * 1024,
   maxBufferRows: 400_000,
-  lingerMs: 20,
+  lingerMs: 50,
   maxWaitMs: 200,
-  parallelFlushRows: 10_000,
+  parallelFlushRows: 50_000,
 }
 
 export interface InsertOutcome {
@@ -86,6 +87,9 @@ export class Batcher {
   private lastArrival = Number.NEGATIVE_INFINITY
   /** When an insert slot last became free. */
   private slotFreedAt = Number.NEGATIVE_INFINITY
+  /** Most rows held at once lately (reset when a second old): what a lingering slot waits for. */
+  private peakRows = 0
+  private peakAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly write: BatchWriter,
@@ -121,12 +125,16 @@ export class Batcher {
       reject = rej
     })
     const now = this.now()
-    this.queue.push({alone: now - this.lastArrival > this.gapMs, bytes, encoded, enqueuedAt: now, reject, resolve, rows})
+    this.queue.push({alone: now - this.lastArrival > this.options.lingerMs, bytes, encoded, enqueuedAt: now, reject, resolve, rows})
     this.lastArrival = now
     this.queuedRows += rows
     this.queuedBytes += bytes
     this.bufferedRows += rows
     this.bufferedBytes += bytes
+    if (this.bufferedRows >= this.peakRows || now - this.peakAt > 1000) {
+      this.peakRows = this.bufferedRows
+      this.peakAt = now
+    }
     this.pump()
     return {committed, ok: true}
   }
@@ -137,10 +145,6 @@ export class Batcher {
     this.pump()
     if (this.bufferedRows === 0 && this.running === 0) return
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
-  }
-
-  private get gapMs(): number {
-    return this.options.lingerMs / 4
   }
 
   /** When the pending rows should be flushed into a free slot: now (0), or a later time. */
@@ -155,10 +159,10 @@ export class Batcher {
     }
 
     if (options.lingerMs <= 0 || (this.queue.length === 1 && this.queue[0].alone)) return 0
-    // Linger from when both a slot was free and rows were waiting; stop early once arrivals pause.
-    const lingerEnd = Math.min(Math.max(this.slotFreedAt, oldest) + options.lingerMs, deadline)
-    const pauseEnd = this.lastArrival + this.gapMs
-    const at = Math.min(lingerEnd, pauseEnd)
+    // Under a closed load (clients that send again once answered) every row in flight comes back
+    // soon after an insert: wait for them, from when both a slot was free and rows were waiting.
+    if (this.queuedRows >= 0.9 * this.peakRows) return 0
+    const at = Math.min(Math.max(this.slotFreedAt, oldest) + options.lingerMs, deadline)
     return now >= at ? 0 : at
   }
 

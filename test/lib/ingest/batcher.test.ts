@@ -114,43 +114,31 @@ describe('group-commit batcher', () => {
       expect(calls).to.have.length(2)
     })
 
-    it('lets a free slot wait while rows keep arriving, then sends them in one insert', async () => {
-      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 200})
-      batcher.offer(Buffer.from('a\n'), 1)
-      batcher.offer(Buffer.from('b\n'), 1)
+    it('lets a free slot wait until the rows that were in flight are back, then sends them in one insert', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 5000})
+      // Five clients, 10 rows each: one insert runs, four requests wait for it.
+      batcher.offer(Buffer.from('a\n'), 10)
+      for (const row of ['b\n', 'c\n', 'd\n', 'e\n']) batcher.offer(Buffer.from(row), 10)
       calls[0].finish()
       await tick()
-      expect(calls, 'the slot lingers').to.have.length(1)
-      for (const row of ['c\n', 'd\n', 'e\n']) {
-        await sleep(20)
-        batcher.offer(Buffer.from(row), 1)
-      }
-
-      expect(calls).to.have.length(1)
-      // Arrivals paused for a quarter of the linger: the slot is used.
-      await sleep(120)
+      expect(calls, 'the slot lingers: 40 of the 50 rows in flight are waiting').to.have.length(1)
+      await sleep(20)
+      // The client answered sends again: all 50 are waiting, the slot goes without waiting longer.
+      batcher.offer(Buffer.from('f\n'), 10)
       expect(calls).to.have.length(2)
-      expect(Buffer.concat(calls[1].chunks).toString()).to.equal('b\nc\nd\ne\n')
+      expect(Buffer.concat(calls[1].chunks).toString()).to.equal('b\nc\nd\ne\nf\n')
     })
 
-    it('stops lingering after lingerMs even while rows keep arriving, and at once for a full batch', async () => {
-      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 100, maxBatchRows: 50})
-      batcher.offer(Buffer.from('a\n'), 1)
-      batcher.offer(Buffer.from('b\n'), 1)
+    it('stops lingering after lingerMs when fewer rows than were in flight come back', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 100})
+      batcher.offer(Buffer.from('a\n'), 10)
+      batcher.offer(Buffer.from('b\n'), 20)
       calls[0].finish()
-      const started = Date.now()
-      while (calls.length === 1 && Date.now() - started < 1000) {
-        batcher.offer(Buffer.from('x\n'), 1)
-        await sleep(5)
-      }
-
-      // The slot was used while rows still arrived every 5 ms (not by the loop's 1 s guard).
+      await sleep(30)
+      expect(calls, '20 of the 30 rows in flight are waiting: the slot lingers').to.have.length(1)
+      for (let i = 0; i < 200 && calls.length === 1; i++) await sleep(10)
       expect(calls).to.have.length(2)
-      expect(calls[1].rows).to.be.lessThan(190)
-      calls[1].finish()
-      await tick()
-      batcher.offer(Buffer.from('y\n'), 60)
-      expect(calls).to.have.length(3)
+      expect(calls[1].rows).to.equal(20)
     })
   })
 })
