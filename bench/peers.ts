@@ -7,6 +7,7 @@
  * generators, the peer and ClickHouse, rows per INSERT; then the ratio.
  *
  *   npx tsx bench/peers.ts [--workers 4] [--logs-per-worker 500000] [--batch-size 1000] [--rounds 1]
+ *                          [--serve-bin PATH (another build's bin/run.js, e.g. an older commit's)]
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import os from 'node:os'
@@ -28,6 +29,7 @@ const {values: flags} = parseArgs({
     concurrency: {default: '4', type: 'string'},
     'logs-per-worker': {default: '500000', type: 'string'},
     rounds: {default: '1', type: 'string'},
+    'serve-bin': {type: 'string'},
     workers: {default: '4', type: 'string'},
   },
 })
@@ -64,7 +66,7 @@ const peers: Peer[] = [
     database: 'serve_db',
     name: 'logbench serve',
     // As a user starts it (the bin script and its shebang's Node flags); --json prints its stats on exit.
-    start: (url) => spawnPeer(path.join(root, 'bin/run.js'), ['serve', '--port', '0', '--clickhouse-url', url, '--database', 'serve_db', '--json']),
+    start: (url) => spawnPeer(flags['serve-bin'] ?? path.join(root, 'bin/run.js'), ['serve', '--port', '0', '--clickhouse-url', url, '--database', 'serve_db', '--json']),
   },
 ]
 
@@ -158,6 +160,7 @@ const store = await openStore({clickhouseUrl: clickhouse.url, database: 'serve_d
 let failed = false
 try {
   say(`ClickHouse ${clickhouse.version} (fresh, at ${clickhouse.url}); ${os.cpus().length} CPU cores; Node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  say(`serve: ${flags['serve-bin'] ?? 'bin/run.js of this checkout'}`)
   say(`load: logbench parallel, ${flags.workers} workers x ${int(Number(flags['logs-per-worker']))} logs, batches of ${flags['batch-size']}, ${flags.concurrency} in flight a worker`)
   const rates: Record<string, number[]> = {}
   for (let round = 1; round <= Number(flags.rounds); round++) {
