@@ -13,8 +13,10 @@
  *
  *   npx tsx bench/e2e.ts                                   # 4 x 2,000,000
  *   npx tsx bench/e2e.ts --workers 2 --logs-per-worker 100000
+ *   npx tsx bench/e2e.ts --profile DIR     # also a V8 CPU profile of serve (this process) during the load
  */
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {Session} from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -35,6 +37,7 @@ const {values: flags} = parseArgs({
     'clickhouse-url': {type: 'string'},
     concurrency: {default: '4', type: 'string'},
     'logs-per-worker': {default: '2000000', type: 'string'},
+    profile: {type: 'string'},
     'raw-insert-rows': {default: '100000', type: 'string'},
     'raw-rows': {type: 'string'},
     'raw-streams': {default: '2', type: 'string'},
@@ -167,6 +170,13 @@ async function main(): Promise<void> {
     await store.command(`TRUNCATE TABLE ${store.tableRef}`)
 
     const serve = await startIngestServer({port: 0, store})
+    const profiler = flags.profile ? new Session() : undefined
+    if (profiler) {
+      profiler.connect()
+      await profiler.post('Profiler.enable')
+      await profiler.post('Profiler.start')
+    }
+
     const serveCpu0 = process.cpuUsage()
     const ch0 = chPid ? cpuSeconds(chPid) : 0
     let result: AggregateResult
@@ -174,6 +184,16 @@ async function main(): Promise<void> {
       result = await runParallel(serve.url, url, database)
     } finally {
       await serve.stop()
+    }
+
+    const served = serve.stats()
+    if (profiler) {
+      const {profile} = await profiler.post('Profiler.stop')
+      mkdirSync(flags.profile!, {recursive: true})
+      const file = path.join(flags.profile!, `serve-e2e-${process.pid}.cpuprofile`)
+      writeFileSync(file, JSON.stringify(profile))
+      say(`CPU profile of serve during the load: ${file}`)
+      profiler.disconnect()
     }
 
     const serveCpu = process.cpuUsage(serveCpu0)
@@ -200,6 +220,14 @@ async function main(): Promise<void> {
         `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs` +
         (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
     )
+    say(
+      `rows per INSERT from serve: p50 ${int(served.rowsPerInsert.p50)}, p99 ${int(served.rowsPerInsert.p99)}, max ${int(served.rowsPerInsert.max)} ` +
+        `(${int(served.inserts)} inserts)`,
+    )
+    if (chCpu !== undefined && raw.cpuUsPerRow !== undefined) {
+      say(`ClickHouse CPU a row, through serve / raw ingest: ${((chCpu * 1e6) / Math.max(1, acked) / raw.cpuUsPerRow).toFixed(2)}x`)
+    }
+
     say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
     if (!v?.ok || result.workersFailed > 0 || !consistent) process.exitCode = 1
   } finally {

@@ -35,15 +35,20 @@ const {values: args} = parseArgs({
 const clickhouse = args.embedded ? undefined : await startClickHouseServer()
 const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
 const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
-const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
+// The bin script's own Node flags (its shebang), then the profiler's.
+const profileArgs = args.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
 // Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
-const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
+const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', '--json', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
+  stdio: ['ignore', 'pipe', 'pipe'],
 })
+// --json: the listening line goes to stderr, serve's stats (rows per INSERT) to stdout on exit.
+let served = ''
 const url = await new Promise<string>((resolve) => {
   let out = ''
-  serve.stdout!.on('data', (chunk) => {
+  serve.stdout!.on('data', (chunk) => (served += chunk))
+  serve.stderr!.on('data', (chunk) => {
     out += chunk
+    process.stderr.write(chunk)
     const match = /listening on (http:\/\/\S+)/.exec(out)
     if (match) resolve(match[1])
   })
@@ -75,6 +80,8 @@ console.log(`acked ${totals.acked.toLocaleString('en-US')} logs, stored ${stored
 console.log(`throughput ${Math.round(rate).toLocaleString('en-US')} logs/s`)
 console.log(`serve CPU ${((serveCpu * 1e6) / totals.acked).toFixed(2)} µs/log${clickhouse ? `, ClickHouse CPU ${((chCpu * 1e6) / totals.acked).toFixed(2)} µs/log` : ' (includes the embedded engine)'}`)
 console.log(`serve peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`)
+const rowsPerInsert = (JSON.parse(served) as {stats: {inserts: number; rowsPerInsert: {p50: number; p99: number}}}).stats
+console.log(`rows per INSERT: p50 ${rowsPerInsert.rowsPerInsert.p50.toLocaleString('en-US')}, p99 ${rowsPerInsert.rowsPerInsert.p99.toLocaleString('en-US')} (${rowsPerInsert.inserts} inserts)`)
 await clickhouse?.stop()
 if (dataDir) rmSync(dataDir, {force: true, recursive: true})
 process.exit(stored === totals.acked ? 0 : 1)

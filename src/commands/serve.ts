@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {once} from 'node:events'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer, verifyOverHttp} from '../lib/ingest/index.js'
@@ -34,11 +35,17 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
     host: Flags.string({default: '127.0.0.1', description: 'address to listen on (0.0.0.0 for every interface)'}),
     port: Flags.integer({default: 3000, description: 'port to listen on (0 picks a free one)', max: 65_535, min: 0}),
     token: Flags.string({description: 'require "Authorization: Bearer TOKEN" on ingest requests (env LOGBENCH_TOKEN)'}),
+    'pid-file': Flags.string({description: "write serve's own process id to this file once listening (removed on exit), for `kill $(cat FILE)`"}),
     'max-body': Flags.string({default: '10MB', description: 'largest request body'}),
     'max-message': Flags.string({default: String(DEFAULT_LIMITS.maxMessageBytes), description: 'longest message, in bytes'}),
     'batch-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBatchRows, description: 'rows per INSERT at most', helpGroup: 'BATCHING', min: 1}),
     'batch-bytes': Flags.string({default: '16MiB', description: 'bytes per INSERT at most', helpGroup: 'BATCHING'}),
     'batch-wait': Flags.string({default: `${DEFAULT_BATCHER_OPTIONS.maxWaitMs}ms`, description: 'longest rows wait before a further concurrent INSERT takes them', helpGroup: 'BATCHING'}),
+    'batch-linger': Flags.string({
+      default: `${DEFAULT_BATCHER_OPTIONS.lingerMs}ms`,
+      description: 'under load, how long a free INSERT slot waits for the rows still in flight (0 sends at once); a request arriving alone never waits',
+      helpGroup: 'BATCHING',
+    }),
     'insert-concurrency': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.insertConcurrency, description: 'INSERTs running at once', helpGroup: 'BATCHING', min: 1}),
     'buffer-rows': Flags.integer({default: DEFAULT_BATCHER_OPTIONS.maxBufferRows, description: 'rows held in memory at most (then 503)', helpGroup: 'BATCHING', min: 1}),
     'buffer-bytes': Flags.string({default: '64MiB', description: 'bytes held in memory at most (then 503)', helpGroup: 'BATCHING'}),
@@ -47,6 +54,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
   async run(): Promise<ServeResult> {
     const {flags} = await this.parse(Serve)
     const batchWait = parseDuration(flags['batch-wait'], '--batch-wait', {allowZero: true, bareUnit: 'ms'})
+    const batchLinger = parseDuration(flags['batch-linger'], '--batch-linger', {allowZero: true, bareUnit: 'ms'})
 
     // Inserts get 30 s: a hung server is noticed by the watchdog, and a request is not held longer.
     const store = await openStore({...this.storeOptions(flags), requestTimeoutMs: 30_000})
@@ -58,6 +66,7 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
       const server = await startIngestServer({
         batch: {
           insertConcurrency: flags['insert-concurrency'],
+          lingerMs: batchLinger,
           maxBatchBytes: size('batch-bytes', flags['batch-bytes']),
           maxBatchRows: flags['batch-rows'],
           maxBufferBytes: size('buffer-bytes', flags['buffer-bytes']),
@@ -79,8 +88,22 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
       const line = `logbench serve listening on ${server.url} → ${where}, table ${info.database}.${info.table}`
       if (this.jsonEnabled()) process.stderr.write(line + '\n')
       else this.log(line)
+      const pidFile = flags['pid-file']
+      if (pidFile) writeFileSync(pidFile, `${process.pid}\n`)
+
+      // Started through a launcher (npx, npm exec: a shell under npm), serve is a grandchild of the
+      // shell's `$!`, and a signal to that launcher never reaches it. When the process that started
+      // serve goes away, serve stops as if signalled, rather than hold the port as an orphan.
+      const parent = process.ppid
+      const watch = setInterval(() => {
+        if (process.ppid === parent || this.abortController.signal.aborted) return
+        process.stderr.write(`serve: the process that started serve (pid ${parent}) has gone\n`)
+        this.abortController.abort()
+      }, 250)
+      watch.unref()
 
       if (!this.interrupted) await once(this.abortController.signal, 'abort')
+      clearInterval(watch)
       process.stderr.write('serve: stopping: no new requests, flushing and answering those in flight\n')
       await server.stop()
       const stats = server.stats()
@@ -91,6 +114,13 @@ Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHO
         url: server.url,
       }
     } finally {
+      const pidFile = flags['pid-file']
+      if (pidFile) {
+        try {
+          if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile)
+        } catch {}
+      }
+
       await store.close()
     }
   }

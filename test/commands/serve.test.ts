@@ -3,11 +3,15 @@
  * ClickHouse server that goes away and comes back.
  */
 import {expect} from 'chai'
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFile, spawn} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import {promisify} from 'node:util'
 
 import {openStore, type Store} from '../../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../fixtures/clickhouse-server.js'
-import {binPath, repoRoot, serverUrl, uniqueDatabase} from '../helpers.js'
+import {binPath, repoRoot, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
 
 interface ServeProcess {
   child: ChildProcess
@@ -84,6 +88,71 @@ describe('logbench serve (process)', function () {
     const [row] = await store!.query<{n: number}>(`SELECT count() AS n FROM ${store!.tableRef} WHERE run_id = {run:String}`, {run})
     expect(row.n).to.equal(acked)
     expect(serve.stderr()).to.match(/stopped after \d+ accepted logs/)
+  })
+
+  describe('in the background, as the README starts it', () => {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+
+    const refused = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1')
+        socket.once('connect', () => {
+          socket.destroy()
+          resolve(false)
+        })
+        socket.once('error', () => resolve(true))
+      })
+
+    /**
+     * `npx logbench serve … --pid-file F &` in a shell script, wait for F, post, then the stop
+     * command the script gives; returns serve's pid, its port and what the script printed.
+     */
+    async function background(stop: (pidFile: string) => string, run: string): Promise<{pid: number; port: number; pidFile: string; out: string; launcher: number}> {
+      const dir = tempDir('logbench-bg-')
+      const pidFile = path.join(dir, 'serve.pid')
+      const script = `
+        npx logbench serve --port 0 --clickhouse-url ${serverUrl()} --database ${database} --pid-file ${pidFile} > ${dir}/serve.out 2>&1 &
+        for i in $(seq 200); do [ -s ${pidFile} ] && break; sleep 0.1; done
+        url=$(grep -o 'http://127.0.0.1:[0-9]*' ${dir}/serve.out | head -1)
+        echo "pid=$(cat ${pidFile}) url=$url launcher=$!"
+        URL="$url" node -e "fetch(process.env.URL + '/api/logs/batch', {method: 'POST', headers: {'content-type': 'application/json'}, body: process.argv[1]}).then((r) => console.log(r.status))" '${logs(run, 0, 50)}'
+        ${stop(pidFile)}
+      `
+      const {stdout} = await promisify(execFile)('bash', ['-c', script], {cwd: repoRoot, env: {...process.env, NO_COLOR: '1'}})
+      const match = /pid=(\d+) url=http:\/\/127\.0\.0\.1:(\d+) launcher=(\d+)/.exec(stdout)
+      expect(match, stdout + readFileSync(path.join(dir, 'serve.out'), 'utf8')).to.not.equal(null)
+      return {launcher: Number(match![3]), out: stdout, pid: Number(match![1]), pidFile, port: Number(match![2])}
+    }
+
+    async function expectStopped(pid: number, port: number, pidFile: string) {
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(alive(pid), `serve (pid ${pid}) still running`).to.equal(false)
+      expect(await refused(port), 'the port is free').to.equal(true)
+      expect(existsSync(pidFile), 'the pid file is removed').to.equal(false)
+    }
+
+    it('stops on kill $(cat FILE) of --pid-file, after storing what it acknowledged', async () => {
+      const run = 'run-bg-pidfile'
+      const {out, pid, pidFile, port} = await background((file) => `kill $(cat ${file})`, run)
+      expect(out).to.match(/\n202\n/)
+      await expectStopped(pid, port, pidFile)
+      const [row] = await store!.query<{n: number}>(`SELECT count() AS n FROM ${store!.tableRef} WHERE run_id = {run:String}`, {run})
+      expect(row.n).to.equal(50)
+    })
+
+    it('stops on kill $! too: the npx that started it going away stops serve', async () => {
+      const {launcher, out, pid, pidFile, port} = await background(() => 'kill $!', 'run-bg-launcher')
+      expect(out).to.match(/\n202\n/)
+      expect(launcher, "$! is npm's process, not serve's").to.not.equal(pid)
+      await expectStopped(pid, port, pidFile)
+    })
   })
 
   describe('when ClickHouse goes away', function () {

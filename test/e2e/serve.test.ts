@@ -3,10 +3,12 @@
  * ingest endpoint. Storage is real (ClickHouse 18.16 and the embedded engine).
  */
 import {expect} from 'chai'
+import fc from 'fast-check'
 
 import {type IngestServer, startIngestServer} from '../../src/lib/ingest/index.js'
 import {epochMsExpr, type Store} from '../../src/lib/store/index.js'
 import {backends, storeOrSkip} from '../helpers.js'
+import {brokenBody, canonicalMetadata, entriesOf, expectedRow, randomBody, sortedRows, validBody} from '../lib/ingest/body-model.js'
 
 function batch(run: string, from: number, count: number): Record<string, unknown>[] {
   const logs = []
@@ -24,7 +26,7 @@ function batch(run: string, from: number, count: number): Record<string, unknown
   return logs
 }
 
-async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{status: number; json: any; headers: Headers}> {
+async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{status: number; json: any; headers: Headers}> {
   const response = await fetch(`${url}/api/logs/batch`, {body, headers: {'content-type': 'application/json', ...headers}, method: 'POST'})
   const text = await response.text()
   let json: unknown
@@ -114,12 +116,24 @@ for (const backend of backends) {
         {body: good, headers: {...auth, 'content-type': 'text/plain'}, name: 'text/plain', status: 415},
         {body: good, headers: {}, name: 'missing token', status: 401},
         {body: good, headers: {authorization: 'Bearer wrong'}, name: 'wrong token', status: 401},
+        {
+          body: '[{"app_id":"a","message":"m","metadata":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}]',
+          headers: auth,
+          name: 'metadata nested 100,000 levels',
+          status: 400,
+        },
+        {
+          body: Buffer.concat([Buffer.from('[{"app_id":"a","message":"caf'), Buffer.from([0xe9]), Buffer.from('"}]')]),
+          headers: auth,
+          name: 'invalid UTF-8',
+          status: 400,
+        },
       ]
       for (const c of cases) {
         const response = await post(server.url, c.body, c.headers)
         expect(response.status, c.name).to.equal(c.status)
         expect(response.json, c.name).to.have.property('error').that.is.a('string')
-        if (c.status === 400 && c.name !== 'broken JSON') {
+        if (c.status === 400 && c.name !== 'broken JSON' && c.name !== 'invalid UTF-8') {
           expect(response.json.details[0], c.name).to.include.keys('index', 'field', 'reason')
           expect(response.json.details[0].index).to.equal(0)
         }
@@ -129,6 +143,51 @@ for (const backend of backends) {
       const ok = await post(server.url, good, auth)
       expect(ok.status).to.equal(202)
       expect(await count(store)).to.equal(before + 3)
+    })
+
+    it('stores exactly what a generated, mutated or random body says, or refuses it with 400 (property)', async () => {
+      // Generated event times end 2 s before any request, so a row stamped at ingest is told apart.
+      const now = Date.now() - 2000
+      const dateTime64 = store.info.capabilities.dateTime64
+      const unit = (ms: number) => (dateTime64 ? ms : Math.floor(ms / 1000))
+      const bodies = fc.oneof(validBody(now), brokenBody(now), randomBody)
+      let n = 0
+      let accepted = 0
+      await fc.assert(
+        fc.asyncProperty(bodies, async ({bytes, format}) => {
+          const key = `prop-${n++}`
+          const type = format === 'ndjson' ? 'application/x-ndjson' : 'application/json'
+          const sentAt = unit(Date.now())
+          const response = await post(server.url, bytes, {...auth, 'content-type': type, 'idempotency-key': key})
+          const answeredAt = unit(Date.now())
+          const rows = await store.query<Record<string, any>>(
+            `SELECT app_id, level, message, source, metadata, run_id, seq, batch_id, ${epochMsExpr('timestamp', store.info.capabilities)} AS ts
+             FROM ${store.tableRef} WHERE batch_id = {key:String}`,
+            {key},
+          )
+          if (response.status !== 202) {
+            expect(response.status).to.equal(400)
+            expect(response.json.error).to.be.a('string')
+            expect(rows).to.have.length(0)
+            return
+          }
+
+          accepted++
+          const entries = entriesOf(bytes, format) as Record<string, unknown>[]
+          expect(response.json.accepted).to.equal(entries.length)
+          const stored = rows.map(({ts, ...row}) => {
+            const timestamp = unit(Number(ts))
+            return {...row, metadata: canonicalMetadata(row.metadata), timestamp: timestamp >= sentAt && timestamp <= answeredAt ? 'at ingest' : timestamp}
+          })
+          const expected = entries.map((entry) => {
+            const {created_at: _, ...row} = expectedRow(entry, now, key, dateTime64)
+            return {...row, timestamp: entry.timestamp === undefined || entry.timestamp === null ? 'at ingest' : row.timestamp}
+          })
+          expect(sortedRows(stored as never)).to.deep.equal(sortedRows(expected as never))
+        }),
+        {numRuns: 60, seed: 11},
+      )
+      expect(accepted).to.be.greaterThan(5)
     })
 
     it('takes one object, {"logs": [...]} and NDJSON on both routes', async () => {

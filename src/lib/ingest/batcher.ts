@@ -1,8 +1,11 @@
 /**
  * Group commit. Requests hand in their encoded rows and wait; the batcher
- * merges whatever is pending into one INSERT as soon as an insert slot is free
- * (so the batch grows with load and an idle server answers at once), bounded by
- * rows and bytes per insert. A request is answered when the insert carrying its
+ * merges whatever is pending into one INSERT when an insert slot is free,
+ * bounded by rows and bytes per insert. A request that arrives alone goes at
+ * once (an idle server answers without delay). Under load the free slot
+ * lingers a little while rows keep arriving, since ClickHouse spends a few ms
+ * of CPU on every INSERT whatever its size: fewer, larger inserts leave more
+ * CPU for everything else. A request is answered when the insert carrying its
  * rows has committed; a failed insert fails exactly the requests it carried.
  * The buffer (pending plus inserting) is bounded: past it, `offer` refuses at
  * once and the caller answers 503.
@@ -20,6 +23,12 @@ export interface BatcherOptions {
   parallelFlushRows: number
   /** Longest pending rows wait for a free slot to be used (see parallelFlushRows). */
   maxWaitMs: number
+  /**
+   * Under load, how long a free insert slot waits for more rows (0: never). It stops
+   * waiting early once as many rows wait as were held at the busiest moment of the last
+   * second (all the rows in flight are back), or a batch is full.
+   */
+  lingerMs: number
   /** INSERTs running at once. */
   insertConcurrency: number
   /** Rows buffered (pending and inserting) at most. */
@@ -34,8 +43,9 @@ export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = {
   maxBatchRows: 100_000,
   maxBufferBytes: 64 * 1024 * 1024,
   maxBufferRows: 400_000,
+  lingerMs: 50,
   maxWaitMs: 200,
-  parallelFlushRows: 10_000,
+  parallelFlushRows: 50_000,
 }
 
 export interface InsertOutcome {
@@ -54,6 +64,8 @@ interface Pending {
   rows: number
   bytes: number
   enqueuedAt: number
+  /** Nothing else arrived shortly before it. */
+  alone: boolean
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -70,7 +82,14 @@ export class Batcher {
   private insertIds = 0
   private closed = false
   private timer: NodeJS.Timeout | undefined
+  private timerAt = 0
   private idleWaiters: (() => void)[] = []
+  private lastArrival = Number.NEGATIVE_INFINITY
+  /** When an insert slot last became free. */
+  private slotFreedAt = Number.NEGATIVE_INFINITY
+  /** Most rows held at once lately (reset when a second old): what a lingering slot waits for. */
+  private peakRows = 0
+  private peakAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly write: BatchWriter,
@@ -105,11 +124,17 @@ export class Batcher {
       resolve = res
       reject = rej
     })
-    this.queue.push({bytes, encoded, enqueuedAt: this.now(), reject, resolve, rows})
+    const now = this.now()
+    this.queue.push({alone: now - this.lastArrival > this.options.lingerMs, bytes, encoded, enqueuedAt: now, reject, resolve, rows})
+    this.lastArrival = now
     this.queuedRows += rows
     this.queuedBytes += bytes
     this.bufferedRows += rows
     this.bufferedBytes += bytes
+    if (this.bufferedRows >= this.peakRows || now - this.peakAt > 1000) {
+      this.peakRows = this.bufferedRows
+      this.peakAt = now
+    }
     this.pump()
     return {committed, ok: true}
   }
@@ -122,27 +147,44 @@ export class Batcher {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
   }
 
+  /** When the pending rows should be flushed into a free slot: now (0), or a later time. */
+  private flushAt(now: number): number {
+    const {options} = this
+    const oldest = this.queue[0].enqueuedAt
+    const deadline = oldest + options.maxWaitMs
+    if (this.closed || now >= deadline || this.queuedRows >= options.maxBatchRows || this.queuedBytes >= options.maxBatchBytes) return 0
+    if (this.running > 0) {
+      // A further insert at once only for a batch worth it; otherwise when the rows waited long enough.
+      return this.queuedRows >= options.parallelFlushRows ? 0 : deadline
+    }
+
+    if (options.lingerMs <= 0 || (this.queue.length === 1 && this.queue[0].alone)) return 0
+    // Under a closed load (clients that send again once answered) every row in flight comes back
+    // soon after an insert: wait for them, from when both a slot was free and rows were waiting.
+    if (this.queuedRows >= 0.9 * this.peakRows) return 0
+    const at = Math.min(Math.max(this.slotFreedAt, oldest) + options.lingerMs, deadline)
+    return now >= at ? 0 : at
+  }
+
   private pump(): void {
+    let at = 0
     while (this.queue.length > 0 && this.running < this.options.insertConcurrency) {
-      // Nothing running: flush at once, so an idle server answers without delay. Something
-      // running: a further insert starts only for a batch worth it, or rows that waited long
-      // enough; meanwhile the batch grows with load.
-      const worthIt =
-        this.running === 0 ||
-        this.closed ||
-        this.queuedRows >= this.options.parallelFlushRows ||
-        this.now() - this.queue[0].enqueuedAt >= this.options.maxWaitMs
-      if (!worthIt) break
+      at = this.flushAt(this.now())
+      if (at > 0) break
       this.flush()
     }
 
-    if (this.queue.length > 0 && !this.timer && this.running < this.options.insertConcurrency) {
-      const oldest = this.queue[0].enqueuedAt
-      const delay = Math.max(0, oldest + this.options.maxWaitMs - this.now())
+    if (this.timer && (this.queue.length === 0 || at === 0 || this.timerAt !== at)) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+
+    if (at > 0 && !this.timer) {
+      this.timerAt = at
       this.timer = setTimeout(() => {
         this.timer = undefined
         this.pump()
-      }, delay)
+      }, Math.max(0, at - this.now()))
       this.timer.unref?.()
     }
   }
@@ -174,6 +216,7 @@ export class Batcher {
 
   private settle(taken: Pending[], rows: number, bytes: number, started: number, error?: unknown): void {
     this.running--
+    this.slotFreedAt = this.now()
     this.bufferedRows -= rows
     this.bufferedBytes -= bytes
     this.onInsert({bytes, durationMs: this.now() - started, error, requests: taken.length, rows})

@@ -1,4 +1,5 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import * as hdr from 'hdr-histogram-js'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -8,7 +9,12 @@ import {messageOf} from '../errors.js'
 import {Batcher, type BatcherOptions, DEFAULT_BATCHER_OPTIONS, type InsertOutcome} from './batcher.js'
 import {IdempotencyCache} from './idempotency.js'
 import {IngestMetrics} from './metrics.js'
-import {type BodyFormat, DEFAULT_LIMITS, type EncodeContext, type EncodeResult, encodeEntries, parseBody, type ValidationDetail, type ValidationLimits} from './validate.js'
+import type {InsertFormat} from '../store/index.js'
+
+import {BufferPool} from './buffer-pool.js'
+import {encodeBody} from './encode-body.js'
+import {insertFormatFor, makeRowWriter} from './row-format.js'
+import {type BodyFormat, DEFAULT_LIMITS, type ValidationDetail, type ValidationLimits} from './validate.js'
 
 export interface IngestServerOptions {
   store: Store
@@ -35,6 +41,8 @@ export interface IngestServerOptions {
   /** Read-only verification of runs at POST /api/verify (behind the token too, when one is set). */
   verify?: (req: http.IncomingMessage) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
+  /** Insert format (default: RowBinary where the store and table take it, else JSONEachRow). */
+  insertFormat?: InsertFormat
 }
 
 export interface IngestStats {
@@ -43,6 +51,8 @@ export interface IngestStats {
   inserts: number
   failedInserts: number
   insertedRows: number
+  /** Rows per INSERT statement (committed ones), by percentile. */
+  rowsPerInsert: {p50: number; p99: number; max: number}
 }
 
 export interface IngestServer {
@@ -77,13 +87,6 @@ function formatOf(contentType: string | undefined): BodyFormat | undefined {
   return undefined
 }
 
-/** Parse, validate and encode a request body. */
-export function encode(text: string, format: BodyFormat, ctx: EncodeContext): EncodeResult {
-  const parsed = parseBody(text, format)
-  if ('error' in parsed) return {details: parsed.details, error: parsed.error, ok: false, status: 400}
-  return encodeEntries(parsed.entries, ctx)
-}
-
 function errorBody(error: string, details: ValidationDetail[] = []): {error: string; details: ValidationDetail[]} {
   return {details, error}
 }
@@ -106,8 +109,12 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const keys = new IdempotencyCache()
   const caps = store.info.capabilities
   const instance = randomBytes(6).toString('hex')
-  const stats: IngestStats = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
+  const stats: Omit<IngestStats, 'rowsPerInsert'> = {accepted: 0, failedInserts: 0, insertedRows: 0, inserts: 0, rejectedRequests: 0}
+  const insertSizes = hdr.build({highestTrackableValue: 100_000_000, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3})
   const log = options.log ?? (() => {})
+  const insertFormat = options.insertFormat ?? (await insertFormatFor(store))
+  const pool = new BufferPool()
+  const writer = makeRowWriter(insertFormat, caps, pool)
 
   let storeUp = true
   let probing = false
@@ -156,6 +163,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     if (outcome.error === undefined) {
       stats.inserts++
       stats.insertedRows += outcome.rows
+      insertSizes.recordValue(outcome.rows)
       metrics.inserts.inc({result: 'ok'})
     } else {
       stats.failedInserts++
@@ -165,14 +173,28 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
   }
 
-  const batcher = new Batcher(
-    (chunks, info) =>
-      store.insert(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, info.bytes), {
-        dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined,
-      }),
-    batchOptions,
-    onInsert,
-  )
+  // The requests' encoded rows are merged into one insert body; all of them go back to the pool
+  // once the insert has settled (nothing reads them after that).
+  const writeBatch = async (chunks: Buffer[], info: {rows: number; bytes: number; id: number}) => {
+    let body = chunks[0]
+    if (chunks.length > 1) {
+      body = pool.acquire(info.bytes).subarray(0, info.bytes)
+      let at = 0
+      for (const chunk of chunks) {
+        chunk.copy(body, at)
+        at += chunk.length
+        pool.release(chunk)
+      }
+    }
+
+    try {
+      await store.insert(body, {dedupToken: caps.insertDedupToken ? `logbench-${instance}-${info.id}` : undefined, format: insertFormat})
+    } finally {
+      pool.release(body)
+    }
+  }
+
+  const batcher = new Batcher(writeBatch, batchOptions, onInsert)
 
   const updateBufferGauges = () => {
     const state = batcher.state
@@ -220,14 +242,14 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
    * that only the encoded Buffer outlives it while the request waits for its commit.
    */
   function admit(body: Buffer, format: BodyFormat, key: string | undefined): Reply | {committed: Promise<number>; rows: number} {
-    const encoded = encode(body.toString('utf8'), format, {batchId: key ?? '', caps, limits, now: Date.now()})
+    const encoded = encodeBody(body, format, {batchId: key ?? '', caps, limits, now: Date.now()}, writer)
     if (!encoded.ok) {
       metrics.rejected.inc({reason: 'invalid'})
       return {body: errorBody(encoded.error, encoded.details), status: 400}
     }
 
     if (!storeUp) return unavailable('store_unavailable', 'storage is unavailable; retry later')
-    const offer = batcher.offer(Buffer.from(encoded.encoded), encoded.rows)
+    const offer = batcher.offer(encoded.encoded, encoded.rows)
     updateBufferGauges()
     if (!offer.ok) {
       return offer.reason === 'full' ? unavailable('overloaded', 'ingest buffer is full; retry later') : unavailable('shutting_down', 'server is shutting down')
@@ -263,6 +285,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
 
     const admitted = admit(body, format, key)
+    // Only the encoded rows outlive admit: the body goes back to the pool.
+    pool.release(body)
     if (!('committed' in admitted)) return admitted
     try {
       await admitted.committed
@@ -347,12 +371,16 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
       reading.add(req)
       const chunks: Buffer[] = []
+      // A declared length is read straight into one pooled buffer; a chunked body is gathered.
+      let into = declared > 0 ? pool.acquire(declared) : undefined
       let size = 0
       let settled = false
       const finish = (value: Buffer | 'too_large' | 'busy' | Error) => {
         if (settled) return
         settled = true
         chunks.length = 0
+        if (into && (typeof value === 'string' || value instanceof Error)) pool.release(into)
+        into = undefined
         release()
         if (value instanceof Error) reject(value)
         else resolve(value)
@@ -360,13 +388,18 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 
       req.on('data', (chunk: Buffer) => {
         if (settled) return
+        if (into) {
+          // The HTTP parser never passes more than Content-Length; refuse rather than assume it.
+          if (size + chunk.length > declared) return finish(new Error('body longer than its Content-Length'))
+          chunk.copy(into, size)
+        } else chunks.push(chunk)
         size += chunk.length
         if (size > maxBodyBytes) return finish('too_large')
         if (size > reserved && !reserve(size - reserved)) return finish('busy')
-        chunks.push(chunk)
       })
       req.on('end', () => {
         if (settled) return
+        if (into) return finish(into.subarray(0, size))
         const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
         finish(body)
       })
@@ -486,7 +519,10 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     host: address.address,
     metrics,
     port: address.port,
-    stats: () => ({...stats}),
+    stats: () => ({
+      ...stats,
+      rowsPerInsert: {max: insertSizes.maxValue, p50: insertSizes.getValueAtPercentile(50), p99: insertSizes.getValueAtPercentile(99)},
+    }),
     stop,
     url: `http://${host}:${address.port}`,
   }

@@ -1,9 +1,12 @@
 /**
- * Parse an ingest request body, validate every entry and encode the valid
- * ones as JSONEachRow lines, in one pass. A request is all or nothing: one bad
- * entry rejects the whole body, and the details name each bad entry.
+ * The general path of an ingest request body: JSON.parse it, validate every
+ * entry and write the valid ones to a RowWriter. It takes every body the fast
+ * path (body-scanner.ts) leaves, and gives the error details. A request is all
+ * or nothing: one bad entry rejects the whole body, and the details name each
+ * bad entry.
  */
 import type {Capabilities} from '../store/index.js'
+import type {RowWriter} from './row-format.js'
 
 import {LEVELS} from '../store/index.js'
 import {parseIsoUtc} from './iso-time.js'
@@ -43,24 +46,20 @@ export interface EncodeContext {
 }
 
 export type EncodeResult =
-  | {ok: true; rows: number; encoded: string}
+  | {ok: true; rows: number; encoded: Buffer}
   | {ok: false; status: 400; error: string; details: ValidationDetail[]}
 
 const MAX_DETAILS = 20
+/** Deepest nesting of objects and arrays in metadata, the metadata object itself being 1. */
+export const MAX_DEPTH = 100
 // A lone surrogate (\ud800) is valid JSON but not text: ClickHouse refuses the whole INSERT carrying it.
 const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate escape such as \\ud800)'
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.:\/-]*$/
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 const LEVEL_SET = new Set<string>(LEVELS)
 const KNOWN = new Set(['app_id', 'level', 'message', 'source', 'metadata', 'timestamp'])
 // Event times outside [2000-01-01, now + 1 day] are almost always a unit mistake (seconds for ms).
 const MIN_TIME = Date.UTC(2000, 0, 1)
 const DAY = 86_400_000
-
-/** JSON string literal, skipping the general path for the common plain string. */
-function str(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"'
-}
 
 function utf8Length(value: string, atLeast: number): number {
   // A UTF-8 byte count costs a pass over the string; skip it when the string cannot be that long.
@@ -122,34 +121,47 @@ function parseIsoWithZone(value: string): number {
   return Date.parse(value)
 }
 
-function parseTime(value: unknown, now: number): number | string {
+/** Whether objects and arrays in `value` nest deeper than `max` (counting `value` as 1), without recursion. */
+function nestsDeeper(value: object, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (item === null || typeof item !== 'object') continue
+    if (depth > max) return true
+    for (const child of Array.isArray(item) ? item : Object.values(item)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+  }
+
+  return false
+}
+
+/** Epoch ms of an event time as sent (ISO-8601 with a zone, or epoch ms), or why it is refused. */
+export function parseTime(value: unknown, now: number): number | string {
   let ms: number
   if (typeof value === 'number') {
     ms = value
   } else if (typeof value === 'string') {
-    ms = parseIsoUtc(value, 0, value.length)
+    const bytes = Buffer.from(value)
+    ms = bytes.length === value.length ? parseIsoUtc(bytes, 0, bytes.length) : Number.NaN
     if (Number.isNaN(ms)) ms = /^\d+$/.test(value) ? Number(value) : parseIsoWithZone(value)
     if (Number.isNaN(ms)) return 'not an ISO-8601 time with a zone (Z or ±hh:mm) or epoch milliseconds'
   } else {
     return 'must be an ISO-8601 string or epoch milliseconds'
   }
 
+  return checkTime(ms, now)
+}
+
+/** Epoch ms of an event time in the accepted window, or why it is refused. */
+export function checkTime(ms: number, now: number): number | string {
   if (!Number.isFinite(ms)) return 'not a finite time'
   if (ms < MIN_TIME || ms > now + DAY) return 'outside 2000-01-01 .. now + 1 day (epoch seconds instead of milliseconds?)'
   return Math.trunc(ms)
 }
 
-/**
- * Validate entries and encode them as JSONEachRow in the store's column order
- * (see store/rows.ts; the same shape, built without intermediate objects).
- */
-export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeResult {
+/** Validate entries and write them to `w` in the store's column order. */
+export function encodeEntries(entries: unknown[], ctx: EncodeContext, w: RowWriter): EncodeResult {
   const details: ValidationDetail[] = []
   const {limits} = ctx
-  const createdAt = ctx.caps.dateTime64 ? String(ctx.now) : String(Math.floor(ctx.now / 1000))
-  const toStoreTime = ctx.caps.dateTime64 ? (ms: number) => ms : (ms: number) => Math.floor(ms / 1000)
-  const batchId = str(ctx.batchId)
-  let out = ''
   const bad = (index: number, field: string, reason: string) => {
     if (details.length < MAX_DETAILS) details.push({field, index, reason})
   }
@@ -214,7 +226,9 @@ export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeRes
     let metadataText = ''
     let runId = ''
     let seq = 0
-    if (metadata) {
+    if (metadata && nestsDeeper(metadata, MAX_DEPTH)) {
+      bad(i, 'metadata', `nested deeper than ${MAX_DEPTH} levels`)
+    } else if (metadata) {
       metadataText = JSON.stringify(metadata)
       if (utf8Length(metadataText, limits.maxMetadataBytes) > limits.maxMetadataBytes) {
         bad(i, 'metadata', `larger than ${limits.maxMetadataBytes} bytes as JSON`)
@@ -232,33 +246,21 @@ export function encodeEntries(entries: unknown[], ctx: EncodeContext): EncodeRes
 
     // Once anything is invalid the request fails: keep collecting details, stop encoding.
     if (details.length > 0) continue
-    out +=
-      '{"timestamp":' +
-      toStoreTime(timestamp) +
-      ',"created_at":' +
-      createdAt +
-      ',"app_id":"' +
-      (appId as string) +
-      '","level":"' +
-      (level as string) +
-      '","message":' +
-      str(message as string) +
-      ',"source":' +
-      str(source as string) +
-      ',"metadata":' +
-      (metadataText === '' ? '""' : JSON.stringify(metadataText)) +
-      ',"run_id":' +
-      str(runId) +
-      ',"seq":' +
-      seq +
-      ',"batch_id":' +
-      batchId +
-      '}\n'
+    w.begin(timestamp, ctx.now)
+    w.str(appId as string)
+    w.level(LEVELS.indexOf(level as (typeof LEVELS)[number]))
+    w.str(message as string)
+    w.str(source as string)
+    w.str(metadataText)
+    w.str(runId)
+    w.seq(seq)
+    w.end(ctx.batchId)
   }
 
   if (details.length > 0) {
+    w.reset()
     return {details, error: `${details.length >= MAX_DETAILS ? 'at least ' : ''}${details.length} invalid field(s); nothing from this request was stored`, ok: false, status: 400}
   }
 
-  return {encoded: out, ok: true, rows: entries.length}
+  return {encoded: w.take(), ok: true, rows: entries.length}
 }

@@ -113,6 +113,7 @@ export class EmbeddedStore implements Store {
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {
+    if (options.format !== undefined && options.format !== 'JSONEachRow') throw new Error(`the embedded engine takes JSONEachRow inserts, not ${options.format}`)
     const values = typeof body === 'string' || body instanceof Uint8Array ? body : Buffer.concat(body as Uint8Array[])
     const settings: Record<string, string> = {}
     if (options.dedupToken && this.info.capabilities.insertDedupToken) settings.insert_deduplication_token = options.dedupToken

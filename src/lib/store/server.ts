@@ -88,6 +88,7 @@ export class ServerStore implements Store {
         database: options.database,
         kind: 'server',
         location: endpoint.display,
+        insertFormats: ['JSONEachRow', 'RowBinary'],
         table: options.table,
         version,
       }
@@ -150,7 +151,8 @@ export class ServerStore implements Store {
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {
     const settings: Record<string, string> = {}
     if (options.dedupToken && this.caps?.insertDedupToken) settings.insert_deduplication_token = options.dedupToken
-    const sql = `INSERT INTO ${this.tableRef} (${COLUMNS.join(', ')}) FORMAT JSONEachRow`
+    const format = options.format === 'RowBinary' ? 'RowBinary' : 'JSONEachRow'
+    const sql = `INSERT INTO ${this.tableRef} (${COLUMNS.join(', ')}) FORMAT ${format}`
     await this.request(sql, undefined, {body, retryable: false, settings, signal: options.signal})
   }
 

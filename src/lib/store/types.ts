@@ -43,11 +43,18 @@ export interface StoreInfo {
   capabilities: Capabilities
   database: string
   table: string
+  /** Insert formats this back end takes (JSONEachRow when absent). */
+  insertFormats?: readonly InsertFormat[]
 }
+
+/** Formats an insert body can be in (see Store.insert). */
+export type InsertFormat = 'JSONEachRow' | 'RowBinary'
 
 export interface InsertOptions {
   /** Deduplication token; applied where the server has insert_deduplication_token. */
   dedupToken?: string
+  /** Format of the body (default JSONEachRow); one of StoreInfo.insertFormats. */
+  format?: InsertFormat
   signal?: AbortSignal
 }
 
@@ -71,7 +78,7 @@ export interface Store {
   /** Create the database and table when missing; safe from several processes at once. */
   ensureSchema(): Promise<void>
   schemaExists(): Promise<boolean>
-  /** Insert a JSONEachRow body whose rows carry every column of COLUMNS. */
+  /** Insert a body (JSONEachRow unless options.format says otherwise) whose rows carry every column of COLUMNS, in that order. */
   insert(body: string | Uint8Array | readonly Uint8Array[], options?: InsertOptions): Promise<void>
   /** Run a SELECT with `{name:Type}` placeholders; rows as objects (64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: {signal?: AbortSignal}): Promise<T[]>

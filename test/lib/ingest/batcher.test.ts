@@ -15,12 +15,14 @@ function harness(options: Partial<BatcherOptions> = {}) {
       new Promise<void>((resolve, reject) => {
         calls.push({chunks, finish: (error) => (error ? reject(error) : resolve()), rows: info.rows})
       }),
-    {...DEFAULT_BATCHER_OPTIONS, ...options},
+    // Lingering has its own tests below; the others see the slot used at once.
+    {...DEFAULT_BATCHER_OPTIONS, lingerMs: 0, ...options},
   )
   return {batcher, calls}
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('group-commit batcher', () => {
   it('writes at once when idle, then merges what arrives meanwhile into one insert', async () => {
@@ -98,5 +100,45 @@ describe('group-commit batcher', () => {
     if (a.ok) await a.committed
     expect(batcher.state.rows).to.equal(0)
     expect(batcher.offer(Buffer.from('c\n'), 1)).to.deep.equal({ok: false, reason: 'closed'})
+  })
+
+  describe('lingering under load', () => {
+    it('sends a request that arrives alone at once', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 1000})
+      batcher.offer(Buffer.from('a\n'), 1)
+      expect(calls).to.have.length(1)
+      calls[0].finish()
+      await sleep(300)
+      // Another lone request, well after the first.
+      batcher.offer(Buffer.from('b\n'), 1)
+      expect(calls).to.have.length(2)
+    })
+
+    it('lets a free slot wait until the rows that were in flight are back, then sends them in one insert', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 5000})
+      // Five clients, 10 rows each: one insert runs, four requests wait for it.
+      batcher.offer(Buffer.from('a\n'), 10)
+      for (const row of ['b\n', 'c\n', 'd\n', 'e\n']) batcher.offer(Buffer.from(row), 10)
+      calls[0].finish()
+      await tick()
+      expect(calls, 'the slot lingers: 40 of the 50 rows in flight are waiting').to.have.length(1)
+      await sleep(20)
+      // The client answered sends again: all 50 are waiting, the slot goes without waiting longer.
+      batcher.offer(Buffer.from('f\n'), 10)
+      expect(calls).to.have.length(2)
+      expect(Buffer.concat(calls[1].chunks).toString()).to.equal('b\nc\nd\ne\nf\n')
+    })
+
+    it('stops lingering after lingerMs when fewer rows than were in flight come back', async () => {
+      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 100})
+      batcher.offer(Buffer.from('a\n'), 10)
+      batcher.offer(Buffer.from('b\n'), 20)
+      calls[0].finish()
+      await sleep(30)
+      expect(calls, '20 of the 30 rows in flight are waiting: the slot lingers').to.have.length(1)
+      for (let i = 0; i < 200 && calls.length === 1; i++) await sleep(10)
+      expect(calls).to.have.length(2)
+      expect(calls[1].rows).to.equal(20)
+    })
   })
 })

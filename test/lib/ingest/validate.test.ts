@@ -1,15 +1,17 @@
 import {expect} from 'chai'
 
-import {DEFAULT_LIMITS, encodeEntries, parseBody} from '../../../src/lib/ingest/validate.js'
+import {makeRowWriter} from '../../../src/lib/ingest/row-format.js'
+import {DEFAULT_LIMITS, type EncodeContext, encodeEntries as encodeWith, parseBody} from '../../../src/lib/ingest/validate.js'
 import {makeRowEncoder} from '../../../src/lib/store/index.js'
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0, 123)
-const ctx = (over: Partial<Parameters<typeof encodeEntries>[1]> = {}) => ({batchId: '', caps: {dateTime64: true}, limits: DEFAULT_LIMITS, now: NOW, ...over})
+const ctx = (over: Partial<EncodeContext> = {}): EncodeContext => ({batchId: '', caps: {dateTime64: true}, limits: DEFAULT_LIMITS, now: NOW, ...over})
+const encodeEntries = (entries: unknown[], c: EncodeContext) => encodeWith(entries, c, makeRowWriter('JSONEachRow', c.caps))
 
 function encodeOk(entries: unknown[], over = {}): Record<string, unknown>[] {
   const result = encodeEntries(entries, ctx(over))
   if (!result.ok) throw new Error(JSON.stringify(result.details))
-  return result.encoded.trim().split('\n').map((line) => JSON.parse(line))
+  return result.encoded.toString().trim().split('\n').map((line) => JSON.parse(line))
 }
 
 describe('ingest validation', () => {
@@ -54,7 +56,7 @@ describe('ingest validation', () => {
         source: 'api',
         timestamp: Date.parse(entry.timestamp),
       })
-      expect((result as {encoded: string}).encoded).to.equal(expected)
+      expect((result as {encoded: Buffer}).encoded.toString()).to.equal(expected)
     })
 
     it('defaults level to info, timestamp to the ingest time, and lower-cases levels', () => {

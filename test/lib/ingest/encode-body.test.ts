@@ -1,0 +1,107 @@
+/**
+ * Request body -> insert body, as a property: every body (valid, mutated, cut
+ * short, random bytes) is either refused with 400 or encoded into rows that
+ * decode back to exactly what the body said. Both paths (the byte scanner with
+ * its fallback, and the general path alone), both formats, both time precisions,
+ * on the same corpus.
+ */
+import {expect} from 'chai'
+import fc from 'fast-check'
+
+import {scanBody} from '../../../src/lib/ingest/body-scanner.js'
+import {encodeBody} from '../../../src/lib/ingest/encode-body.js'
+import {makeRowWriter} from '../../../src/lib/ingest/row-format.js'
+import {DEFAULT_LIMITS, type EncodeContext, MAX_DEPTH} from '../../../src/lib/ingest/validate.js'
+import {brokenBody, decodeJsonEachRow, decodeRowBinary, entriesOf, expectedRow, randomBody, validBody} from './body-model.js'
+
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0, 123)
+const KEY = 'key-1'
+const variants = [
+  {dateTime64: true, format: 'RowBinary' as const},
+  {dateTime64: false, format: 'RowBinary' as const},
+  {dateTime64: true, format: 'JSONEachRow' as const},
+  {dateTime64: false, format: 'JSONEachRow' as const},
+].map((v) => ({...v, writer: makeRowWriter(v.format, v)}))
+
+/** Encode one body every way; check each against the model and the two paths against each other. */
+function check(bytes: Buffer, format: 'json' | 'ndjson', mustAccept: boolean): void {
+  const entries = entriesOf(bytes, format)
+  for (const v of variants) {
+    const ctx: EncodeContext = {batchId: KEY, caps: {dateTime64: v.dateTime64}, limits: DEFAULT_LIMITS, now: NOW}
+    const outcomes = [true, false].map((fast) => encodeBody(bytes, format, ctx, v.writer, {fast}))
+    expect(outcomes[0].ok, 'both paths accept or both refuse').to.equal(outcomes[1].ok)
+    for (const result of outcomes) {
+      if (!result.ok) {
+        expect(mustAccept, `a valid body was refused: ${result.error} ${JSON.stringify(result.details)}`).to.equal(false)
+        expect(result.status).to.equal(400)
+        expect(result.error).to.be.a('string').and.not.equal('')
+        continue
+      }
+
+      expect(entries, 'accepted a body that is not JSON entries').to.not.equal(undefined)
+      const decoded = v.format === 'RowBinary' ? decodeRowBinary(result.encoded, v.dateTime64) : decodeJsonEachRow(result.encoded)
+      const expected = entries!.map((entry) => expectedRow(entry as Record<string, unknown>, NOW, KEY, v.dateTime64))
+      expect(result.rows).to.equal(entries!.length)
+      expect(decoded).to.deep.equal(expected)
+    }
+  }
+}
+
+describe('request body to insert body (property)', () => {
+  it('accepts every valid body and stores exactly its values', () => {
+    let scanned = 0
+    const ctx: EncodeContext = {batchId: KEY, caps: {dateTime64: true}, limits: DEFAULT_LIMITS, now: NOW}
+    fc.assert(
+      fc.property(validBody(NOW), ({bytes, format}) => {
+        check(bytes, format, true)
+        const w = variants[0].writer
+        if (scanBody(bytes, format, ctx, w) > 0) scanned++
+        w.reset()
+      }),
+      {numRuns: 400},
+    )
+    // The corpus reaches the fast path often, not only its fallback.
+    expect(scanned).to.be.greaterThan(40)
+  })
+
+  it('refuses a mutated or truncated body with 400, or stores exactly what it says', () => {
+    fc.assert(fc.property(brokenBody(NOW), ({bytes, format}) => check(bytes, format, false)), {numRuns: 3000})
+  })
+
+  it('refuses random bytes with 400, or stores exactly what they say', () => {
+    fc.assert(fc.property(randomBody, ({bytes, format}) => check(bytes, format, false)), {numRuns: 500})
+  })
+})
+
+describe('request body to insert body (bad input classes)', () => {
+  const ctx: EncodeContext = {batchId: '', caps: {dateTime64: false}, limits: DEFAULT_LIMITS, now: NOW}
+  const w = makeRowWriter('RowBinary', {dateTime64: false})
+
+  it('refuses metadata nested deeper than the limit with 400 naming the field, not a crash', () => {
+    for (const levels of [MAX_DEPTH + 1, 100_000]) {
+      const body = Buffer.from('[{"app_id":"a","message":"m","metadata":' + '{"a":'.repeat(levels) + '1' + '}'.repeat(levels) + '}]')
+      for (const fast of [true, false]) {
+        const result = encodeBody(body, 'json', ctx, w, {fast})
+        expect(result.ok, `${levels} levels`).to.equal(false)
+        expect((result as {details: {field: string; reason: string}[]}).details[0]).to.deep.include({field: 'metadata', reason: `nested deeper than ${MAX_DEPTH} levels`})
+      }
+    }
+
+    const atLimit = Buffer.from('[{"app_id":"a","message":"m","metadata":' + '{"a":'.repeat(MAX_DEPTH) + '1' + '}'.repeat(MAX_DEPTH) + '}]')
+    expect(encodeBody(atLimit, 'json', ctx, w).ok).to.equal(true)
+  })
+
+  it('refuses a body that is not valid UTF-8 with 400 naming the byte, instead of storing U+FFFD', () => {
+    const good = Buffer.from('[{"app_id":"a","message":"caf\u00e9"}]')
+    expect(encodeBody(good, 'json', ctx, w).ok).to.equal(true)
+    const prefix = Buffer.from('[{"app_id":"a","message":"caf')
+    // A lone Latin-1 byte, an encoded surrogate, an overlong encoding, a sequence cut short.
+    for (const bad of [[0xe9], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xe2, 0x82]]) {
+      const body = Buffer.concat([prefix, Buffer.from(bad), Buffer.from('"}]')])
+      const result = encodeBody(body, 'json', ctx, w)
+      expect(result.ok).to.equal(false)
+      expect(result).to.deep.include({error: 'body is not valid UTF-8; nothing from this request was stored', status: 400})
+      expect((result as {details: {reason: string}[]}).details[0].reason).to.equal(`invalid UTF-8 byte sequence at byte ${prefix.length}`)
+    }
+  })
+})
