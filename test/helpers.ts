@@ -66,6 +66,11 @@ export async function openTestStore(backend: BackendCase, database = uniqueDatab
   return options ? openStore(options) : undefined
 }
 
+/** A store on the suite's embedded data directory (one per process), in a database and table of the test's own. */
+export function openEmbeddedStore(database: string, table?: string): Promise<Store> {
+  return openStore({...backends[1].options(database)!, ...(table ? {table} : {})})
+}
+
 export interface CliResult {
   code: number | null
   stdout: string

@@ -7,9 +7,9 @@ import {expect} from 'chai'
 
 import {analyze, parseReportOptions, REPORT_NAMES} from '../../src/lib/analyze/index.js'
 import {openStoreCounter, verifyRun} from '../../src/lib/load/verify.js'
-import {openStore, type Store} from '../../src/lib/store/index.js'
+import type {Store} from '../../src/lib/store/index.js'
 import {insertOtelRows, type OtelRow, otelLogsTableSql} from '../fixtures/otel-logs.js'
-import {backends, uniqueDatabase} from '../helpers.js'
+import {openEmbeddedStore, uniqueDatabase} from '../helpers.js'
 
 const SERVICES = ['checkout', 'cart', 'payment']
 const LEVELS: [string, number][] = [
@@ -46,14 +46,8 @@ describe('an otel_logs table on the embedded engine, through the detected profil
   let store: Store | undefined
   const start = Date.now() - 60_000
 
-  before(async function () {
-    const options = backends[1].options(database)
-    if (!options) {
-      if (process.env.CI === 'true') throw new Error('the embedded engine is not available under CI=true')
-      this.skip()
-    }
-
-    store = await openStore({...options, table: 'otel_logs'})
+  before(async () => {
+    store = await openEmbeddedStore(database, 'otel_logs')
     for (const sql of otelLogsTableSql(database)) await store.command(sql)
     await insertOtelRows(store, database, rows('otel-run', start))
   })

@@ -14,10 +14,10 @@ import {expect} from 'chai'
 
 import {parseLoadFlags} from '../../src/lib/load/options.js'
 import {runSession} from '../../src/lib/load/session.js'
-import {openStore, type Store} from '../../src/lib/store/index.js'
+import type {Store} from '../../src/lib/store/index.js'
 import {otelLogsTableSql} from '../fixtures/otel-logs.js'
 import {type ReceivedRecord, startReceiver} from '../fixtures/receivers/receiver.js'
-import {backends, uniqueDatabase} from '../helpers.js'
+import {openEmbeddedStore, uniqueDatabase} from '../helpers.js'
 
 /** Rows as the exporter writes them, into its own columns. */
 async function writeOtelRows(store: Store, database: string, records: ReceivedRecord[]): Promise<void> {
@@ -46,14 +46,8 @@ describe('run --protocol otlp on the embedded engine, verified through the otel_
   const database = uniqueDatabase('otlp')
   let store: Store | undefined
 
-  before(async function () {
-    const options = backends[1].options(database)
-    if (!options) {
-      if (process.env.CI === 'true') throw new Error('the embedded engine is not available under CI=true')
-      this.skip()
-    }
-
-    store = await openStore({...options, table: 'otel_logs'})
+  before(async () => {
+    store = await openEmbeddedStore(database, 'otel_logs')
     for (const sql of otelLogsTableSql(database)) await store.command(sql)
   })
 

@@ -15,7 +15,7 @@ import {parallelSession} from '../../src/lib/load/session.js'
 import {nodeSpawner} from '../../src/lib/load/spawn.js'
 import {openStore, type Store} from '../../src/lib/store/index.js'
 import {clickhouseClientWriter, type GuideApp, startGuideApp, storeWriter} from '../fixtures/guide-app.js'
-import {backends, binPath, openTestStore, runCli, serverUrl, uniqueDatabase} from '../helpers.js'
+import {binPath, openEmbeddedStore, runCli, serverUrl, uniqueDatabase} from '../helpers.js'
 
 const REPORTS_OF_THE_GUIDE_TABLE = ['total', 'apps', 'levels', 'rates', 'runs', 'size', 'partitions']
 
@@ -182,13 +182,8 @@ describe("your own pipeline: the guide's app and table on the embedded engine", 
   let store: Store | undefined
   let app: GuideApp | undefined
 
-  before(async function () {
-    store = await openTestStore(backends[1], database)
-    if (!store) {
-      if (process.env.CI === 'true') throw new Error('the embedded engine is not available under CI=true')
-      this.skip()
-    }
-
+  before(async () => {
+    store = await openEmbeddedStore(database)
     app = await startGuideApp({writer: await storeWriter(store!, database, 'logs')})
   })
 
