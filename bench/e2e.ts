@@ -25,7 +25,7 @@ import {parseArgs} from 'node:util'
 import type {AggregateResult} from '../src/lib/load/result.js'
 
 import {startIngestServer} from '../src/lib/ingest/index.js'
-import {LogSynth} from '../src/lib/load/synth.js'
+import {LogSynth} from '../src/lib/load/generate/synth.js'
 import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {runJson} from './lib/cli.js'

@@ -25,7 +25,7 @@ import type {RunResult} from '../src/lib/load/result.js'
 import {parseTemplate} from '../src/lib/load/generate/template.js'
 import {type BatchEncoder, createEncoder, type ProtocolConfig} from '../src/lib/load/protocols/index.js'
 import {workerNodeFlags} from '../src/lib/load/spawn.js'
-import {ByteWriter, LogSynth} from '../src/lib/load/synth.js'
+import {ByteWriter, LogSynth} from '../src/lib/load/generate/synth.js'
 import {type ReceiverProtocol, startReceiver} from '../test/fixtures/receivers/receiver.js'
 import {runJson} from './lib/cli.js'
 

@@ -7,7 +7,7 @@
 import type {IncomingMessage} from 'node:http'
 
 import {messageOf} from '../errors.js'
-import {parseVerifyInput, type RunCounter} from '../load/verify.js'
+import {parseVerifyInput, type RunCounter} from '../load/verify/verify.js'
 
 /** Largest verification request: the failed-batch list is capped well below this. */
 const MAX_BODY = 4 * 1024 * 1024

@@ -5,7 +5,7 @@ import {messageOf} from '../errors.js'
  * a threshold is breached, or a worker failed.
  */
 import type {AggregateResult, Measurements, RunResult} from './result.js'
-import type {Verification, VerifyInput} from './verify.js'
+import type {Verification, VerifyInput} from './verify/verify.js'
 
 import {evaluateThresholds, type Threshold} from './thresholds.js'
 

@@ -15,7 +15,7 @@ import {INDEX_NAME} from './protocols/elasticsearch.js'
 import {defaultPath, type ProtocolConfig, type ProtocolName, PROTOCOLS} from './protocols/index.js'
 import {MAX_LOKI_SHARDS} from './protocols/loki.js'
 import {OTLP_ENCODINGS, type OtlpEncoding} from './protocols/otlp.js'
-import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './synth.js'
+import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './generate/synth.js'
 import {parseThreshold, type Threshold} from './thresholds.js'
 
 export interface LoadFlagValues {

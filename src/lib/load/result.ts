@@ -10,9 +10,9 @@ import type {Bottleneck} from './measure/verdict.js'
 import type {ProtocolConfig} from './protocols/index.js'
 import type {WorkerSlot} from './sender.js'
 import type {LatencySummary} from './stats.js'
-import type {Payload, Weighted} from './synth.js'
+import type {Payload, Weighted} from './generate/synth.js'
 import type {ThresholdOutcome} from './thresholds.js'
-import type {Verification} from './verify.js'
+import type {Verification} from './verify/verify.js'
 
 export const RESULT_VERSION = 1
 

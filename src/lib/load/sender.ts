@@ -16,15 +16,15 @@ import {randomBytes} from 'node:crypto'
 import type {Clock} from './clock.js'
 import type {IntervalHooks} from './measure/timeline.js'
 import type {BatchEncoder} from './protocols/ack.js'
-import type {Payload} from './synth.js'
-import type {LogSynth} from './synth.js'
+import type {Payload} from './generate/synth.js'
+import type {LogSynth} from './generate/synth.js'
 import type {Transport} from './transport.js'
 
 import {systemClock} from './clock.js'
 import {HttpStatusError} from './protocols/ack.js'
 import {jsonEncoder} from './protocols/json.js'
 import {classifyError, ClassCounter, type Histogram, newHistogram, recordMs} from './stats.js'
-import {ByteWriter} from './synth.js'
+import {ByteWriter} from './generate/synth.js'
 
 export {parseRetryAfter} from './protocols/ack.js'
 

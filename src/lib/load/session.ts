@@ -19,9 +19,9 @@ import {applyChecks, type CheckVerdict} from './check.js'
 import {type LoadSettings, workerRunArgs} from './options.js'
 import {runParallel, splitExactly} from './parallel.js'
 import {type LocalStack, startLocalStack} from './stack.js'
-import {planVerification} from './verifier.js'
+import {planVerification} from './verify/plan.js'
 import {profileSql} from '../store/index.js'
-import {openStoreCounter, type RunCounter, verifyRun} from './verify.js'
+import {openStoreCounter, type RunCounter, verifyRun} from './verify/verify.js'
 import {runWorker, type WorkerDeps} from './worker.js'
 
 export interface SessionBase {

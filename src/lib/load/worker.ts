@@ -19,7 +19,7 @@ import {createEncoder, type ProtocolConfig} from './protocols/index.js'
 import {RESULT_VERSION} from './result.js'
 import {sendLoad} from './sender.js'
 import {encodeHistogram, summarize} from './stats.js'
-import {DEFAULT_APPS, LogSynth, type Payload, type Weighted} from './synth.js'
+import {DEFAULT_APPS, LogSynth, type Payload, type Weighted} from './generate/synth.js'
 import {undiciTransport} from './transport.js'
 
 export interface WorkerOptions {

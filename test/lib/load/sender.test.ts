@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {backoffMs, parseRetryAfter, sendLoad, type SenderOptions} from '../../../src/lib/load/sender.js'
 import {summarize} from '../../../src/lib/load/stats.js'
-import {LogSynth} from '../../../src/lib/load/synth.js'
+import {LogSynth} from '../../../src/lib/load/generate/synth.js'
 import {undiciTransport} from '../../../src/lib/load/transport.js'
 import {FakeClock, networkError, ok, scriptedTransport} from './fakes.js'
 import {parseLogs, startSink} from './sink.js'

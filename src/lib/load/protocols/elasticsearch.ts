@@ -10,7 +10,7 @@
  */
 import type {Ack, BatchEncoder} from './ack.js'
 
-import {type LogSynth} from '../synth.js'
+import {type LogSynth} from '../generate/synth.js'
 import {ackAll, assertSuccess, snippet} from './ack.js'
 
 export const BULK_PATH = '/_bulk'

@@ -4,7 +4,7 @@
  * (elasticsearch). Each has its own default path, content type, envelope and
  * way of acknowledging records; all take their logs from the same generator.
  */
-import type {LogSynth, Payload} from '../synth.js'
+import type {LogSynth, Payload} from '../generate/synth.js'
 import type {BatchEncoder} from './ack.js'
 
 import {BULK_PATH, bulkEncoder, DEFAULT_INDEX} from './elasticsearch.js'

@@ -5,7 +5,7 @@
  * since it does not say which of its logs were taken.
  */
 import type {Ack, BatchEncoder} from './ack.js'
-import type {LogSynth, Payload} from '../synth.js'
+import type {LogSynth, Payload} from '../generate/synth.js'
 
 import {assertSuccess} from './ack.js'
 

@@ -10,7 +10,7 @@
  */
 import type {BatchEncoder} from './ack.js'
 
-import {ByteWriter, type LogSynth, mix32} from '../synth.js'
+import {ByteWriter, type LogSynth, mix32} from '../generate/synth.js'
 import {ackAll, assertSuccess} from './ack.js'
 import {Grouper} from './group.js'
 

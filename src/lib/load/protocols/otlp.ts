@@ -27,7 +27,7 @@ import protobuf from 'protobufjs/minimal.js'
 
 import type {Ack, BatchEncoder} from './ack.js'
 
-import {ByteWriter, type DrawnMeta, ENVS, type LogSynth, mix32, REGIONS} from '../synth.js'
+import {ByteWriter, type DrawnMeta, ENVS, type LogSynth, mix32, REGIONS} from '../generate/synth.js'
 import {assertSuccess, snippet} from './ack.js'
 import {Grouper} from './group.js'
 

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {bounded, coarsen, mergeTimelines, type Timeline, timelineTotals, TimelineRecorder} from '../../../../src/lib/load/measure/timeline.js'
 import {sendLoad} from '../../../../src/lib/load/sender.js'
 import {decodeHistogram} from '../../../../src/lib/load/stats.js'
-import {LogSynth} from '../../../../src/lib/load/synth.js'
+import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {FakeClock, ok, scriptedTransport} from '../fakes.js'
 
 const T0 = Date.parse('2025-01-01T00:00:00Z')

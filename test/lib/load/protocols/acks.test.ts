@@ -12,7 +12,7 @@ import type {RunResult} from '../../../../src/lib/load/result.js'
 import type {Store} from '../../../../src/lib/store/index.js'
 
 import {applyChecks} from '../../../../src/lib/load/check.js'
-import {openStoreCounter, verifyRun} from '../../../../src/lib/load/verify.js'
+import {openStoreCounter, verifyRun} from '../../../../src/lib/load/verify/verify.js'
 import {runWorker} from '../../../../src/lib/load/worker.js'
 import {backends, storeOrSkip} from '../../../helpers.js'
 import {type Decision, type ReceiverOptions, startReceiver} from '../../../fixtures/receivers/receiver.js'

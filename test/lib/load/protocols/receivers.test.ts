@@ -11,7 +11,7 @@ import type {RunResult} from '../../../../src/lib/load/result.js'
 
 import {createEncoder} from '../../../../src/lib/load/protocols/index.js'
 import {severityNumber} from '../../../../src/lib/load/protocols/otlp.js'
-import {ByteWriter, LogSynth} from '../../../../src/lib/load/synth.js'
+import {ByteWriter, LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {runWorker} from '../../../../src/lib/load/worker.js'
 import {type ReceivedRecord, type ReceiverProtocol, startReceiver} from '../../../fixtures/receivers/receiver.js'
 

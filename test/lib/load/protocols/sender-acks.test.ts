@@ -4,7 +4,7 @@ import {expect} from 'chai'
 import {bulkEncoder} from '../../../../src/lib/load/protocols/elasticsearch.js'
 import {otlpEncoder} from '../../../../src/lib/load/protocols/otlp.js'
 import {sendLoad, type SenderOptions} from '../../../../src/lib/load/sender.js'
-import {LogSynth} from '../../../../src/lib/load/synth.js'
+import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {FakeClock, scriptedTransport, type SentRequest} from '../fakes.js'
 
 const synth = new LogSynth({runId: 'run-acks', seed: 1})

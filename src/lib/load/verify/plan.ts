@@ -3,12 +3,12 @@
  * its table profile), else the target itself when it is a logbench serve, else
  * nowhere, with a note saying what to pass. Used by run, parallel and merge.
  */
-import type {ProfileOverrides, Store, StoreOptions} from '../store/index.js'
+import type {ProfileOverrides, Store, StoreOptions} from '../../store/index.js'
 import type {RunCounter} from './verify.js'
 
-import {openStore} from '../store/index.js'
+import {openStore} from '../../store/index.js'
 import {openStoreCounter, VerificationUnavailable} from './verify.js'
-import {isLogbenchServe, serveCounter} from './verify-remote.js'
+import {isLogbenchServe, serveCounter} from './remote.js'
 
 export const NO_STORE_NOTE =
   'not verified: pass --clickhouse-url (or set CLICKHOUSE_URL) with --database/--table of the table your pipeline writes to (and --column where its run id and seq live) to count the stored rows of this run'

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 
-import {LogbenchError} from '../../../src/lib/errors.js'
-import {ByteWriter, DEFAULT_APPS, LogSynth, mix32, type Payload, Rng, seedFrom} from '../../../src/lib/load/synth.js'
-import {LEVELS} from '../../../src/lib/store/index.js'
-import {parseLogs} from './sink.js'
+import {LogbenchError} from '../../../../src/lib/errors.js'
+import {ByteWriter, DEFAULT_APPS, LogSynth, mix32, type Payload, Rng, seedFrom} from '../../../../src/lib/load/generate/synth.js'
+import {LEVELS} from '../../../../src/lib/store/index.js'
+import {parseLogs} from '../sink.js'
 
 const T0 = Date.parse('2025-01-02T03:04:05.678Z')
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex')

@@ -13,11 +13,11 @@
  * of totals. The run id and the seq are read wherever the table profile says
  * they are (columns, JSON keys, Map keys).
  */
-import type {Clock} from './clock.js'
+import type {Clock} from '../clock.js'
 
-import {LogbenchError} from '../errors.js'
-import {missingRole, type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../store/index.js'
-import {systemClock} from './clock.js'
+import {LogbenchError} from '../../errors.js'
+import {missingRole, type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../../store/index.js'
+import {systemClock} from '../clock.js'
 
 export interface VerifyInput {
   runId: string

@@ -16,10 +16,10 @@
  * (generate/template.ts) and each wire protocol (protocols/) then write the
  * same choices, so a seed gives the same apps, levels and messages in all of them.
  */
-import type {Level} from '../store/index.js'
+import type {Level} from '../../store/index.js'
 
-import {usageError} from '../errors.js'
-import {type BodyTemplate, Slot as Field} from './generate/template.js'
+import {usageError} from '../../errors.js'
+import {type BodyTemplate, Slot as Field} from './template.js'
 
 export type Payload = 'array' | 'wrapped' | 'ndjson'
 export const PAYLOADS: readonly Payload[] = ['array', 'wrapped', 'ndjson']

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/load/verify.js'
-import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../src/lib/store/index.js'
-import {backends, storeOrSkip} from '../../helpers.js'
+import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../../src/lib/load/verify/verify.js'
+import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../../src/lib/store/index.js'
+import {backends, storeOrSkip} from '../../../helpers.js'
 
 const WORKERS = 2
 const BATCH = 10
