@@ -45,7 +45,7 @@ export interface VerdictInput {
   sharedProcess?: boolean
 }
 
-/** Busy share at which a generator is saturated. */
+/** Share (of its event loop's time, or of a CPU core) at which a generator is saturated. */
 export const SATURATED = 0.9
 
 const pct = (share: number) => `${Math.round(share * 100)}%`
@@ -86,26 +86,29 @@ export function stalls(timeline: Timeline | undefined): {at: number; ms: number}
   return found
 }
 
-/**
- * A worker's busy share: the median over the intervals of the steady part of the run (start-up and
- * the last, partial interval left out) when its timeline has them; over the whole run otherwise.
- */
-function busyShare(worker: GeneratorFigures): number {
-  const steady = activeIntervals(worker.timeline).filter((i) => i.busyMs !== undefined)
-  if (worker.timeline && steady.length >= 3) {
-    const shares = steady.map((i) => Math.min(1, i.busyMs / worker.timeline!.intervalMs)).sort((a, b) => a - b)
-    return shares[Math.floor(shares.length / 2)]
-  }
+/** The median of the per-interval shares of the steady part of the run, or undefined without a timeline of 3 such intervals. */
+function steadyMedian(worker: GeneratorFigures, field: 'busyMs' | 'cpuMs'): number | undefined {
+  const steady = activeIntervals(worker.timeline).filter((i) => i[field] !== undefined)
+  if (!worker.timeline || steady.length < 3) return undefined
+  const shares = steady.map((i) => i[field]! / worker.timeline!.intervalMs).sort((a, b) => a - b)
+  return shares[Math.floor(shares.length / 2)]
+}
 
-  return Math.min(1, (worker.busyMs ?? worker.cpuMs) / worker.durationMs)
+/**
+ * A worker's busy share (of its event loop's time) and CPU share (of one core): medians over the
+ * intervals of the steady part of the run (start-up and the last, partial interval left out) when its
+ * timeline has them; over the whole run otherwise.
+ */
+function workerShares(worker: GeneratorFigures): {busy: number; cpu: number} {
+  const busy = steadyMedian(worker, 'busyMs') ?? (worker.busyMs ?? worker.cpuMs) / worker.durationMs
+  const cpu = steadyMedian(worker, 'cpuMs') ?? worker.cpuMs / worker.durationMs
+  return {busy: Math.min(1, busy), cpu}
 }
 
 function generatorShare(workers: readonly GeneratorFigures[]): {busy: number; cpu: number} | undefined {
-  const measured = workers.filter((w) => w.durationMs > 0)
+  const measured = workers.filter((w) => w.durationMs > 0).map((w) => workerShares(w))
   if (measured.length === 0) return undefined
-  const busy = measured.reduce((sum, w) => sum + busyShare(w), 0) / measured.length
-  const cpu = measured.reduce((sum, w) => sum + w.cpuMs / w.durationMs, 0) / measured.length
-  return {busy, cpu}
+  return {busy: measured.reduce((sum, w) => sum + w.busy, 0) / measured.length, cpu: measured.reduce((sum, w) => sum + w.cpu, 0) / measured.length}
 }
 
 function partsClimb(view: ClickHouseView | null | undefined): {from: number; to: number} | undefined {
@@ -144,7 +147,7 @@ export function bottleneck(input: VerdictInput): Bottleneck {
   const intervals = activeIntervals(input.timeline)
   if (share) {
     const who = input.workers.length > 1 ? `the ${input.workers.length} generators` : 'the generator'
-    evidence.push(`${who} kept ${input.workers.length > 1 ? 'their' : 'its'} event loop busy ${pct(share.busy)} of the time (median interval), using ${pct(share.cpu)} of a CPU core${input.workers.length > 1 ? ' each on average' : ''} over the run`)
+    evidence.push(`${who} kept ${input.workers.length > 1 ? 'their' : 'its'} event loop busy ${pct(share.busy)} of the time (median interval), using ${pct(share.cpu)} of a CPU core${input.workers.length > 1 ? ' each on average' : ''} (median interval)`)
   }
 
   const serve = input.serveResources
@@ -168,19 +171,22 @@ export function bottleneck(input: VerdictInput): Bottleneck {
   if (climb) evidence.push(`active parts in one partition rose from ${climb.from} to ${climb.to}${delay ? ` (parts_to_delay_insert = ${delay})` : ''}`)
   if (trend) evidence.push(`p99 per interval went from ${msText(trend.early)} early in the run to ${msText(trend.late)} at its end`)
 
-  if (share && share.busy >= SATURATED) {
+  // A generator is saturated when its event loop was busy, or its process used a core, at least 90% of the
+  // time: a single-threaded worker at 90% of a core has nothing left, whatever its loop's idle slices say.
+  const saturation = share ? Math.max(share.busy, share.cpu) : 0
+  if (share && saturation >= SATURATED) {
     if (input.sharedProcess) {
       return {
         evidence,
         kind: 'shared-process',
-        summary: `This process ran the generator, serve and the engine together and was busy ${pct(share.busy)} of the time: the figure understates the target; run "logbench parallel" (generators in processes of their own) or point --target at a serve elsewhere.`,
+        summary: `This process ran the generator, serve and the engine together and was busy ${pct(saturation)} of the time: the figure understates the target; run "logbench parallel" (generators in processes of their own) or point --target at a serve elsewhere.`,
       }
     }
 
     return {
       evidence,
       kind: 'generator',
-      summary: `The generators were saturated (busy ${pct(share.busy)} of the time, ≥ ${pct(SATURATED)}): the figure understates what the target can take; add workers or hosts.`,
+      summary: `The generators were saturated (${share.cpu >= share.busy ? `using ${pct(share.cpu)} of a CPU core` : `busy ${pct(share.busy)} of the time`}, ≥ ${pct(SATURATED)}): the figure understates what the target can take; add workers or hosts.`,
     }
   }
 
