@@ -278,6 +278,18 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
       } else failBatch(b, cls)
     }
 
+    /** Count a retry of class cls and wait out its back-off; true when the run stopped meanwhile (the `count` pending logs then fail as interrupted). */
+    const backOff = async (attempt: number, cls: string, retryAfterMs: number | undefined, count: number): Promise<boolean> => {
+      retryCount++
+      retryClasses.add(cls)
+      options.intervals?.retried(cls)
+      await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
+      if (!stopped) return false
+      failLogs(count, 'interrupted')
+      settle('interrupted')
+      return true
+    }
+
     for (let attempt = 0; ; attempt++) {
       let cls: string
       let retryAfterMs: number | undefined
@@ -310,15 +322,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
           return true
         }
 
-        retryCount++
-        retryClasses.add(cls)
-        options.intervals?.retried(cls)
-        await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
-        if (stopped) {
-          failLogs(again.length, 'interrupted')
-          settle('interrupted')
-          return true
-        }
+        if (await backOff(attempt, cls, retryAfterMs, again.length)) return true
 
         seqs = again
         pending = again.length
@@ -343,15 +347,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
         return bodyRead
       }
 
-      retryCount++
-      retryClasses.add(cls)
-      options.intervals?.retried(cls)
-      await clock.sleep(backoffMs(attempt, retryAfterMs, random, backoff), stopController.signal)
-      if (stopped) {
-        failLogs(pending, 'interrupted')
-        settle('interrupted')
-        return false
-      }
+      if (await backOff(attempt, cls, retryAfterMs, pending)) return false
     }
   }
 
