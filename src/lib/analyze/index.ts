@@ -64,12 +64,8 @@ export const REPORT_NEEDS: Record<ReportName, Role[][]> = {
 
 /** Why a report cannot run on this table, or undefined when it can. */
 export function unmetNeed(profile: ProfileSql, name: ReportName): SkippedReport | undefined {
-  for (const roles of REPORT_NEEDS[name]) {
-    if (roles.some((role) => profile.has(role))) continue
-    return {flag: `--column ${roles[0]}=COLUMN`, reason: missingRole(profile.profile, roles[0], `the ${name} report`), report: name}
-  }
-
-  return undefined
+  const role = profile.lacking(REPORT_NEEDS[name])
+  return role ? {flag: `--column ${role}=COLUMN`, reason: missingRole(profile.profile, role, `the ${name} report`), report: name} : undefined
 }
 
 export interface AnalyzeOptions {

@@ -39,8 +39,8 @@ const FEATURE_NEEDS: [string, Role[][]][] = [
 
 export function featureChecks(profile: ProfileSql): FeatureCheck[] {
   return FEATURE_NEEDS.map(([feature, needs]) => {
-    const unmet = needs.find((roles) => !roles.some((role) => profile.has(role)))
-    return unmet ? {feature, ok: false, reason: missingRole(profile.profile, unmet[0], feature)} : {feature, ok: true}
+    const role = profile.lacking(needs)
+    return role ? {feature, ok: false, reason: missingRole(profile.profile, role, feature)} : {feature, ok: true}
   })
 }
 

@@ -307,14 +307,8 @@ export function buildProfile(
 /** Read the store's table once and map its roles. A missing table gives a profile with no roles (exists: false). */
 export async function readProfile(store: Store, overrides: ProfileOverrides = {}, signal?: AbortSignal): Promise<TableProfile> {
   const {database, table} = store.info
-  const columns = await store.query<ColumnInfo>(
-    'SELECT name, type FROM system.columns WHERE database = {p_db:String} AND table = {p_table:String} ORDER BY position',
-    {p_db: database, p_table: table},
-    {signal},
-  ).catch(async () =>
-    // system.columns.position came in 19.x: 18.16 lists the columns in table order without it.
-    store.query<ColumnInfo>('SELECT name, type FROM system.columns WHERE database = {p_db:String} AND table = {p_table:String}', {p_db: database, p_table: table}, {signal}),
-  )
+  // system.columns lists a table's columns in their order on every version (18.16 has no `position` to sort by).
+  const columns = await store.query<ColumnInfo>('SELECT name, type FROM system.columns WHERE database = {p_db:String} AND table = {p_table:String}', {p_db: database, p_table: table}, {signal})
   const [engine] = await store.query<{engine: string}>('SELECT engine FROM system.tables WHERE database = {p_db:String} AND name = {p_table:String}', {p_db: database, p_table: table}, {signal})
   if (columns.length === 0 && Object.keys(overrides).length > 0) {
     throw usageError(`--column: the table ${database}.${table} does not exist`, 'check --database and --table')
@@ -351,6 +345,14 @@ export class ProfileSql {
 
   has(role: Role): boolean {
     return this.profile.bindings[role] !== undefined
+  }
+
+  /**
+   * The role a feature lacks: needs lists alternatives (one of each inner list must be mapped); the
+   * answer is the first role of the first list with none mapped, or undefined when all are met.
+   */
+  lacking(needs: readonly (readonly Role[])[]): Role | undefined {
+    return needs.find((roles) => !roles.some((role) => this.has(role)))?.[0]
   }
 
   /** The first of these roles that is mapped. */
