@@ -9,14 +9,6 @@ import {backends, storeOrSkip} from '../../helpers.js'
 import {APPS, countBy, insertRows, makeDataset, quantileExact, RUNS, stored} from './data.js'
 import {GUIDE, runGuide} from './guide.js'
 
-/** ClickHouse rounds floats half to even. */
-const roundHalfEven = (x: number) => {
-  const floor = Math.floor(x)
-  const diff = x - floor
-  if (Math.abs(diff - 0.5) > 1e-9) return Math.round(x)
-  return floor % 2 === 0 ? floor : floor + 1
-}
-
 for (const backend of backends) {
   describe(`analyze reports on the ${backend.name} back end`, function () {
     let store: Store
@@ -80,7 +72,9 @@ for (const backend of backends) {
         if (bucket.partial) expect(bucket.logsPerSecond).to.be.at.least(bucket.logs / 60)
         else {
           expect(bucket.logsPerSecond).to.equal(bucket.logs / 60)
-          expect(roundHalfEven(bucket.logsPerSecond)).to.equal(Number(guide[i][2]))
+          // The guide rounds to a whole number; how a half rounds differs between ClickHouse releases
+          // (18.16 rounds 66.5 up, current releases to even), so a half may go either way.
+          expect(Math.abs(bucket.logsPerSecond - Number(guide[i][2])), bucket.start).to.be.at.most(0.5)
         }
       }
     })
