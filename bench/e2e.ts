@@ -217,7 +217,8 @@ async function main(): Promise<void> {
     say(`totals: workers ${int(workerSum)} = aggregate ${int(acked)} = rows of run ${result.runId} counted here ${int(Number(counted.n))}: ${consistent ? 'equal' : 'NOT EQUAL'}`)
     say(
       `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, ` +
-        `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs` +
+        `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs ` +
+        `(user ${(serveCpu.user / Math.max(1, acked)).toFixed(2)}, system ${(serveCpu.system / Math.max(1, acked)).toFixed(2)})` +
         (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
     )
     say(

@@ -1,31 +1,21 @@
 /**
  * A minimal HTTP load source for measuring serve itself: posts pre-built
  * batches as fast as the server answers, `concurrency` in flight, for a time.
- * Runs as its own process so its CPU is not counted as serve's.
+ * The batches are the generator's own (the bodies `logbench run` sends: a
+ * timestamp, rich metadata), each request with an Idempotency-Key as the
+ * sender sends it. Runs as its own process so its CPU is not counted as serve's.
  *   tsx bench/lib/blaster.ts URL SECONDS CONCURRENCY BATCH_SIZE ID
  */
 import {Pool} from 'undici'
 
+import {LogSynth} from '../../src/lib/load/generate/synth.js'
+
 const [url, seconds, concurrency, batchSize, id] = process.argv.slice(2)
 const size = Number(batchSize)
-const apps = ['payment-service', 'auth-service', 'api-gateway', 'notification-service']
-const levels = ['debug', 'info', 'info', 'info', 'warn', 'error']
-const bodies: string[] = []
-for (let b = 0; b < 16; b++) {
-  const logs = []
-  for (let i = 0; i < size; i++) {
-    const n = b * size + i
-    logs.push({
-      app_id: apps[n % 4],
-      level: levels[n % levels.length],
-      message: `Processed request ${n} for user ${(n * 7919) % 100_000} in ${n % 300} ms`,
-      metadata: {region: 'eu-west-1', request_id: `req-${id}-${n}`, run_id: `blast-${id}`, seq: n},
-      source: `host-${n % 16}`,
-    })
-  }
-
-  bodies.push(JSON.stringify(logs))
-}
+const runId = `blast-${id}`
+const synth = new LogSynth({runId, seed: Number(id) + 1})
+const bodies: Buffer[] = []
+for (let b = 0; b < 16; b++) bodies.push(Buffer.from(synth.batch(b * size, 1, size, 'array', Date.now())))
 
 const pool = new Pool(url, {connections: Number(concurrency), pipelining: 1})
 const deadline = Date.now() + Number(seconds) * 1000
@@ -35,8 +25,8 @@ let next = 0
 async function loop() {
   while (Date.now() < deadline) {
     const {body, statusCode} = await pool.request({
-      body: bodies[next++ % bodies.length],
-      headers: {'content-type': 'application/json'},
+      body: bodies[next % bodies.length],
+      headers: {'content-type': 'application/json', 'idempotency-key': `${runId}-b${next++}`},
       method: 'POST',
       path: '/api/logs/batch',
     })

@@ -42,17 +42,32 @@ const ESCAPES = new Uint8Array(256)
 for (const [letter, byte] of [['"', 0x22], ['/', 0x2f], ['\\', 0x5c], ['b', 0x08], ['f', 0x0c], ['n', 0x0a], ['r', 0x0d], ['t', 0x09]] as const) ESCAPES[letter.charCodeAt(0)] = byte
 
 /**
- * bytes[start, end) into out at `at`. Buffer#copy costs a native call with argument checks,
- * more than the copy itself for the short fields of a log: those are copied here.
+ * bytes[start, end) into out at `at`. A byte loop beats Buffer#copy's native call for the
+ * short fields of a log; a longer field goes through copy, which allocates nothing.
  */
 function copyInto(bytes: Buffer, start: number, end: number, out: Buffer, at: number): void {
-  if (end - start > 64) {
-    out.set(bytes.subarray(start, end), at)
+  if (end - start > 40) {
+    bytes.copy(out, at, start, end)
     return
   }
 
   for (let i = start; i < end; i++) out[at++] = bytes[i]
 }
+
+/** A non-negative integer below 2^53 as 8 little-endian bytes (UInt64 / Int64). */
+function writeUInt64LE(out: Buffer, at: number, value: number): void {
+  const low = value % 0x1_0000_0000
+  const high = Math.floor(value / 0x1_0000_0000)
+  out[at] = low & 0xff
+  out[at + 1] = (low >>> 8) & 0xff
+  out[at + 2] = (low >>> 16) & 0xff
+  out[at + 3] = low >>> 24
+  out[at + 4] = high & 0xff
+  out[at + 5] = (high >>> 8) & 0xff
+  out[at + 6] = (high >>> 16) & 0xff
+  out[at + 7] = high >>> 24
+}
+
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 
 /** A growing byte buffer, reused across requests (one request is encoded at a time). */
@@ -80,6 +95,12 @@ class Output {
   }
 }
 
+/** The text before each column of a JSONEachRow row, in COLUMNS order. */
+const JSON_NAMES = ['{"timestamp":', ',"created_at":', ',"app_id":', ',"level":', ',"message":', ',"source":', ',"metadata":', ',"run_id":', ',"seq":', ',"batch_id":'].map((text) =>
+  Buffer.from(text, 'latin1'),
+)
+const JSON_LEVELS = LEVELS.map((level) => Buffer.from(`"${level}"`, 'latin1'))
+
 class JsonEachRowWriter implements RowWriter {
   readonly format = 'JSONEachRow' as const
   private readonly out: Output
@@ -90,29 +111,42 @@ class JsonEachRowWriter implements RowWriter {
     this.out = new Output(pool)
   }
 
-  private ascii(text: string): void {
+  private bytes(bytes: Buffer): void {
     const {out} = this
-    out.ensure(text.length)
-    out.pos += out.buf.write(text, out.pos, 'latin1')
+    out.ensure(bytes.length)
+    copyInto(bytes, 0, bytes.length, out.buf, out.pos)
+    out.pos += bytes.length
   }
 
-  private time(ms: number): string {
-    return this.dateTime64 ? String(ms) : String(Math.floor(ms / 1000))
+  /** A non-negative integer below 2^53 in decimal digits. */
+  private digits(value: number): void {
+    const {out} = this
+    out.ensure(16)
+    const b = out.buf
+    let n = value
+    let width = 1
+    for (let scale = 10; scale <= n; scale *= 10) width++
+    let at = out.pos + width
+    out.pos = at
+    do {
+      const next = Math.floor(n / 10)
+      b[--at] = 0x30 + n - next * 10
+      n = next
+    } while (n > 0)
   }
 
   private column = 0
-  private static readonly NAMES = ['{"timestamp":', ',"created_at":', ',"app_id":', ',"level":', ',"message":', ',"source":', ',"metadata":', ',"run_id":', ',"seq":', ',"batch_id":']
 
   private next(): void {
-    this.ascii(JsonEachRowWriter.NAMES[this.column++])
+    this.bytes(JSON_NAMES[this.column++])
   }
 
   begin(timestampMs: number, createdAtMs: number): void {
     this.column = 0
     this.next()
-    this.ascii(this.time(timestampMs))
+    this.digits(this.dateTime64 ? timestampMs : Math.floor(timestampMs / 1000))
     this.next()
-    this.ascii(this.time(createdAtMs))
+    this.digits(this.dateTime64 ? createdAtMs : Math.floor(createdAtMs / 1000))
   }
 
   str(value: string): void {
@@ -140,36 +174,39 @@ class JsonEachRowWriter implements RowWriter {
     const b = out.buf
     let p = out.pos
     b[p++] = 0x22
-    let from = start
+    // Metadata is short and full of quotes: one pass, byte by byte, beats copying the runs between them.
     for (let i = start; i < end; i++) {
       const c = bytes[i]
-      if (c === 0x22 || c === 0x5c) {
-        copyInto(bytes, from, i, b, p)
-        p += i - from
-        b[p++] = 0x5c
-        from = i
-      }
+      if (c === 0x22 || c === 0x5c) b[p++] = 0x5c
+      b[p++] = c
     }
 
-    copyInto(bytes, from, end, b, p)
-    p += end - from
     b[p++] = 0x22
     out.pos = p
   }
 
   level(index: number): void {
     this.next()
-    this.ascii('"' + LEVELS[index] + '"')
+    this.bytes(JSON_LEVELS[index])
   }
 
   seq(value: number): void {
     this.next()
-    this.ascii(String(value))
+    this.digits(value)
   }
 
+  /** The batch id of the request being written, as the row's last bytes. */
+  private batchId = ''
+  private batchIdBytes = Buffer.from(',"batch_id":""}\n')
+
   end(batchId: string): void {
-    this.str(batchId)
-    this.ascii('}\n')
+    // Every row of a request has the same batch id: encode it once, copy it after.
+    if (batchId !== this.batchId) {
+      this.batchId = batchId
+      this.batchIdBytes = Buffer.from(`,"batch_id":${JSON.stringify(batchId)}}\n`, 'utf8')
+    }
+
+    this.bytes(this.batchIdBytes)
   }
 
   reset(): void {
@@ -205,11 +242,16 @@ class RowBinaryWriter implements RowWriter {
     const {out} = this
     if (this.dateTime64) {
       // Int64 little-endian; times are positive and below 2^53.
-      out.buf.writeUInt32LE(ms % 0x1_0000_0000, out.pos)
-      out.buf.writeUInt32LE(Math.floor(ms / 0x1_0000_0000), out.pos + 4)
+      writeUInt64LE(out.buf, out.pos, ms)
       out.pos += 8
     } else {
-      out.buf.writeUInt32LE(Math.floor(ms / 1000), out.pos)
+      const seconds = Math.floor(ms / 1000)
+      const b = out.buf
+      const at = out.pos
+      b[at] = seconds & 0xff
+      b[at + 1] = (seconds >>> 8) & 0xff
+      b[at + 2] = (seconds >>> 16) & 0xff
+      b[at + 3] = seconds >>> 24
       out.pos += 4
     }
   }
@@ -285,13 +327,35 @@ class RowBinaryWriter implements RowWriter {
   seq(value: number): void {
     const {out} = this
     out.ensure(8)
-    out.buf.writeUInt32LE(value % 0x1_0000_0000, out.pos)
-    out.buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), out.pos + 4)
+    writeUInt64LE(out.buf, out.pos, value)
     out.pos += 8
   }
 
+  /** The batch id of the request being written, as the bytes of its column (length first). */
+  private batchId = ''
+  private batchIdBytes = Buffer.from([0])
+
   end(batchId: string): void {
-    this.str(batchId)
+    // Every row of a request has the same batch id: encode it once, copy it after.
+    if (batchId !== this.batchId) {
+      const text = Buffer.from(batchId, 'utf8')
+      const length: number[] = []
+      let n = text.length
+      while (n >= 0x80) {
+        length.push((n & 0x7f) | 0x80)
+        n = Math.floor(n / 128)
+      }
+
+      length.push(n)
+      this.batchId = batchId
+      this.batchIdBytes = Buffer.concat([Buffer.from(length), text])
+    }
+
+    const {out} = this
+    const bytes = this.batchIdBytes
+    out.ensure(bytes.length)
+    copyInto(bytes, 0, bytes.length, out.buf, out.pos)
+    out.pos += bytes.length
   }
 
   reset(): void {
