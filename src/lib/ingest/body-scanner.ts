@@ -50,6 +50,34 @@ const LEVEL_BY_FIRST = new Uint8Array(256).fill(255)
 for (const [i, level] of LEVELS.entries()) LEVEL_BY_FIRST[level.charCodeAt(0)] = i
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')]
 
+/** Each field's name and its closing quote, by field bit; a key is matched by comparing these bytes. */
+const FIELD_KEYS: Buffer[] = Array.from({length: 64}, () => Buffer.alloc(0))
+const FIELD_KEY_BYTES = new Uint8Array(64)
+for (const [name, bit] of Object.entries(FIELD)) {
+  FIELD_KEYS[bit] = Buffer.from(name + '"', 'latin1')
+  FIELD_KEY_BYTES[bit] = name.length + 1
+}
+/** The candidate field by a key's first byte (message and metadata share theirs). */
+const FIELD_BY_FIRST = new Uint8Array(256)
+for (const [name, bit] of Object.entries(FIELD)) if (name !== 'metadata') FIELD_BY_FIRST[name.charCodeAt(0)] = bit
+
+function keyMatches(b: Buffer, at: number, key: Buffer): boolean {
+  if (at + key.length > b.length) return false
+  for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false
+  return true
+}
+
+/**
+ * The field whose name (with its closing quote) starts at `at`, right after a key's opening
+ * quote; 0 for any other key, an escaped one included (the general path's).
+ */
+function fieldAt(b: Buffer, at: number): number {
+  if (at >= b.length) return 0
+  let field = FIELD_BY_FIRST[b[at]]
+  if (field === FIELD.message && b[at + 1] === 0x65 && b[at + 2] === 0x74) field = FIELD.metadata
+  return field !== 0 && keyMatches(b, at, FIELD_KEYS[field]) ? field : 0
+}
+
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39
 
 function sliceEquals(b: Buffer, start: number, end: number, text: string): boolean {
@@ -242,40 +270,12 @@ class Scanner {
     let metaEnd = 0
     let timestamp = ctx.now
     for (;;) {
-      if (b[this.p] !== QUOTE || !this.string() || this.escaped) return false
-      const {s, e} = this
-      let field = 0
-      switch (e - s) {
-        case 5: {
-          if (sliceEquals(b, s, e, 'level')) field = FIELD.level
-          break
-        }
-
-        case 6: {
-          if (sliceEquals(b, s, e, 'app_id')) field = FIELD.app_id
-          else if (sliceEquals(b, s, e, 'source')) field = FIELD.source
-          break
-        }
-
-        case 7: {
-          if (sliceEquals(b, s, e, 'message')) field = FIELD.message
-          break
-        }
-
-        case 8: {
-          if (sliceEquals(b, s, e, 'metadata')) field = FIELD.metadata
-          break
-        }
-
-        case 9: {
-          if (sliceEquals(b, s, e, 'timestamp')) field = FIELD.timestamp
-          break
-        }
-      }
-
+      if (b[this.p] !== QUOTE) return false
+      const field = fieldAt(b, this.p + 1)
       // Other fields (kept in metadata) and repeated ones are the general path's.
       if (field === 0 || (seen & field) !== 0) return false
       seen |= field
+      this.p += 1 + FIELD_KEY_BYTES[field]
       this.space()
       if (b[this.p++] !== COLON) return false
       this.space()
