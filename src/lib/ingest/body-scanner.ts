@@ -50,33 +50,12 @@ const LEVEL_BY_FIRST = new Uint8Array(256).fill(255)
 for (const [i, level] of LEVELS.entries()) LEVEL_BY_FIRST[level.charCodeAt(0)] = i
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')]
 
-/** Each field's name and its closing quote, by field bit; a key is matched by comparing these bytes. */
-const FIELD_KEYS: Buffer[] = Array.from({length: 64}, () => Buffer.alloc(0))
-const FIELD_KEY_BYTES = new Uint8Array(64)
-for (const [name, bit] of Object.entries(FIELD)) {
-  FIELD_KEYS[bit] = Buffer.from(name + '"', 'latin1')
-  FIELD_KEY_BYTES[bit] = name.length + 1
-}
+/** Each field's name by its bit. */
+const FIELD_NAMES: string[] = []
+for (const [name, bit] of Object.entries(FIELD)) FIELD_NAMES[bit] = name
 /** The candidate field by a key's first byte (message and metadata share theirs). */
 const FIELD_BY_FIRST = new Uint8Array(256)
 for (const [name, bit] of Object.entries(FIELD)) if (name !== 'metadata') FIELD_BY_FIRST[name.charCodeAt(0)] = bit
-
-function keyMatches(b: Buffer, at: number, key: Buffer): boolean {
-  if (at + key.length > b.length) return false
-  for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false
-  return true
-}
-
-/**
- * The field whose name (with its closing quote) starts at `at`, right after a key's opening
- * quote; 0 for any other key, an escaped one included (the general path's).
- */
-function fieldAt(b: Buffer, at: number): number {
-  if (at >= b.length) return 0
-  let field = FIELD_BY_FIRST[b[at]]
-  if (field === FIELD.message && b[at + 1] === 0x65 && b[at + 2] === 0x74) field = FIELD.metadata
-  return field !== 0 && keyMatches(b, at, FIELD_KEYS[field]) ? field : 0
-}
 
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39
 
@@ -84,6 +63,19 @@ function sliceEquals(b: Buffer, start: number, end: number, text: string): boole
   if (end - start !== text.length) return false
   for (let i = 0; i < text.length; i++) if (b[start + i] !== text.charCodeAt(i)) return false
   return true
+}
+
+/**
+ * The field whose name and closing quote start at `at`, right after a key's opening quote;
+ * 0 for any other key, an escaped one included (the general path's).
+ */
+function fieldAt(b: Buffer, at: number): number {
+  if (at >= b.length) return 0
+  let field = FIELD_BY_FIRST[b[at]]
+  if (field === FIELD.message && b[at + 1] === 0x65 && b[at + 2] === 0x74) field = FIELD.metadata
+  if (field === 0) return 0
+  const end = at + FIELD_NAMES[field].length
+  return sliceEquals(b, at, end, FIELD_NAMES[field]) && b[end] === QUOTE ? field : 0
 }
 
 class Scanner {
@@ -275,7 +267,8 @@ class Scanner {
       // Other fields (kept in metadata) and repeated ones are the general path's.
       if (field === 0 || (seen & field) !== 0) return false
       seen |= field
-      this.p += 1 + FIELD_KEY_BYTES[field]
+      // Past the key's quotes.
+      this.p += FIELD_NAMES[field].length + 2
       this.space()
       if (b[this.p++] !== COLON) return false
       this.space()

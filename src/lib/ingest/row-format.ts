@@ -85,6 +85,18 @@ class Output {
     this.buf = next
   }
 
+  /** Append bytes made beforehand. */
+  bytes(bytes: Buffer): void {
+    this.ensure(bytes.length)
+    copyInto(bytes, 0, bytes.length, this.buf, this.pos)
+    this.pos += bytes.length
+  }
+
+  /** A copy of what was written since `from`, to append again with bytes(). */
+  since(from: number): Buffer {
+    return Buffer.from(this.buf.subarray(from, this.pos))
+  }
+
   take(): Buffer {
     const out = this.pool.acquire(this.pos).subarray(0, this.pos)
     this.buf.copy(out, 0, 0, this.pos)
@@ -100,6 +112,7 @@ const JSON_NAMES = ['{"timestamp":', ',"created_at":', ',"app_id":', ',"level":'
   Buffer.from(text, 'latin1'),
 )
 const JSON_LEVELS = LEVELS.map((level) => Buffer.from(`"${level}"`, 'latin1'))
+const ROW_CLOSE = Buffer.from('}\n', 'latin1')
 
 class JsonEachRowWriter implements RowWriter {
   readonly format = 'JSONEachRow' as const
@@ -109,13 +122,6 @@ class JsonEachRowWriter implements RowWriter {
     pool: BufferPool,
   ) {
     this.out = new Output(pool)
-  }
-
-  private bytes(bytes: Buffer): void {
-    const {out} = this
-    out.ensure(bytes.length)
-    copyInto(bytes, 0, bytes.length, out.buf, out.pos)
-    out.pos += bytes.length
   }
 
   /** A non-negative integer below 2^53 in decimal digits. */
@@ -138,7 +144,7 @@ class JsonEachRowWriter implements RowWriter {
   private column = 0
 
   private next(): void {
-    this.bytes(JSON_NAMES[this.column++])
+    this.out.bytes(JSON_NAMES[this.column++])
   }
 
   begin(timestampMs: number, createdAtMs: number): void {
@@ -187,7 +193,7 @@ class JsonEachRowWriter implements RowWriter {
 
   level(index: number): void {
     this.next()
-    this.bytes(JSON_LEVELS[index])
+    this.out.bytes(JSON_LEVELS[index])
   }
 
   seq(value: number): void {
@@ -195,18 +201,22 @@ class JsonEachRowWriter implements RowWriter {
     this.digits(value)
   }
 
-  /** The batch id of the request being written, as the row's last bytes. */
+  /** The batch id of the request being written, and the bytes that end a row with it. */
   private batchId = ''
-  private batchIdBytes = Buffer.from(',"batch_id":""}\n')
+  private rowEnd: Buffer = Buffer.from(',"batch_id":""}\n')
 
   end(batchId: string): void {
-    // Every row of a request has the same batch id: encode it once, copy it after.
-    if (batchId !== this.batchId) {
-      this.batchId = batchId
-      this.batchIdBytes = Buffer.from(`,"batch_id":${JSON.stringify(batchId)}}\n`, 'utf8')
+    // Every row of a request has the same batch id: its bytes are written once, then copied.
+    if (batchId === this.batchId) {
+      this.out.bytes(this.rowEnd)
+      return
     }
 
-    this.bytes(this.batchIdBytes)
+    const from = this.out.pos
+    this.str(batchId)
+    this.out.bytes(ROW_CLOSE)
+    this.batchId = batchId
+    this.rowEnd = this.out.since(from)
   }
 
   reset(): void {
@@ -331,31 +341,21 @@ class RowBinaryWriter implements RowWriter {
     out.pos += 8
   }
 
-  /** The batch id of the request being written, as the bytes of its column (length first). */
+  /** The batch id of the request being written, and the bytes of its column (length first). */
   private batchId = ''
-  private batchIdBytes = Buffer.from([0])
+  private batchIdBytes: Buffer = Buffer.from([0])
 
   end(batchId: string): void {
-    // Every row of a request has the same batch id: encode it once, copy it after.
-    if (batchId !== this.batchId) {
-      const text = Buffer.from(batchId, 'utf8')
-      const length: number[] = []
-      let n = text.length
-      while (n >= 0x80) {
-        length.push((n & 0x7f) | 0x80)
-        n = Math.floor(n / 128)
-      }
-
-      length.push(n)
-      this.batchId = batchId
-      this.batchIdBytes = Buffer.concat([Buffer.from(length), text])
+    // Every row of a request has the same batch id: its bytes are written once, then copied.
+    if (batchId === this.batchId) {
+      this.out.bytes(this.batchIdBytes)
+      return
     }
 
-    const {out} = this
-    const bytes = this.batchIdBytes
-    out.ensure(bytes.length)
-    copyInto(bytes, 0, bytes.length, out.buf, out.pos)
-    out.pos += bytes.length
+    const from = this.out.pos
+    this.str(batchId)
+    this.batchId = batchId
+    this.batchIdBytes = this.out.since(from)
   }
 
   reset(): void {
