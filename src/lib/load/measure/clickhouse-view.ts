@@ -11,6 +11,7 @@
 import type {Store} from '../../store/index.js'
 
 import {quoteString} from '../../store/index.js'
+import {coarsenSamples, MAX_INTERVALS, onIntervalBoundaries} from './intervals.js'
 
 export interface ClickHouseSample {
   /** Start of the interval, epoch ms. */
@@ -149,34 +150,21 @@ export function partsWarnings(samples: readonly ClickHouseSample[], limits: Part
   return warnings
 }
 
-/** Samples kept at most; past that the interval doubles: counts in an interval add up, gauges keep the larger. */
-export const MAX_SAMPLES = 600
+/** Fold one ClickHouse sample into another of the same wider interval: counts add up, gauges keep their peak. */
+function addViewSample(into: ClickHouseSample, s: ClickHouseSample): void {
+  into.insertedRows += s.insertedRows
+  into.delayedInserts += s.delayedInserts
+  into.rejectedInserts += s.rejectedInserts
+  into.queryCpuMs = Math.round((into.queryCpuMs + s.queryCpuMs) * 1000) / 1000
+  into.maxPartsPerPartition = Math.max(into.maxPartsPerPartition, s.maxPartsPerPartition)
+  into.activeParts = Math.max(into.activeParts, s.activeParts)
+  into.merges = Math.max(into.merges, s.merges)
+  into.memoryBytes = Math.max(into.memoryBytes, s.memoryBytes)
+}
 
-export function boundViewSamples(samples: ClickHouseSample[], intervalMs: number, max = MAX_SAMPLES): {intervalMs: number; samples: ClickHouseSample[]} {
-  let width = intervalMs
-  const span = (w: number) => (samples.length === 0 ? 0 : Math.floor(samples.at(-1)!.at / w) - Math.floor(samples[0].at / w) + 1)
-  while (span(width) > max) width *= 2
-  if (width === intervalMs) return {intervalMs, samples}
-  const byAt = new Map<number, ClickHouseSample>()
-  for (const s of samples) {
-    const at = Math.floor(s.at / width) * width
-    const into = byAt.get(at)
-    if (!into) {
-      byAt.set(at, {...s, at})
-      continue
-    }
-
-    into.insertedRows += s.insertedRows
-    into.delayedInserts += s.delayedInserts
-    into.rejectedInserts += s.rejectedInserts
-    into.queryCpuMs = Math.round((into.queryCpuMs + s.queryCpuMs) * 1000) / 1000
-    into.maxPartsPerPartition = Math.max(into.maxPartsPerPartition, s.maxPartsPerPartition)
-    into.activeParts = Math.max(into.activeParts, s.activeParts)
-    into.merges = Math.max(into.merges, s.merges)
-    into.memoryBytes = Math.max(into.memoryBytes, s.memoryBytes)
-  }
-
-  return {intervalMs: width, samples: [...byAt.values()].sort((a, b) => a.at - b.at)}
+/** Samples kept at most MAX_INTERVALS: past that the interval doubles. */
+export function boundViewSamples(samples: ClickHouseSample[], intervalMs: number, max = MAX_INTERVALS): {intervalMs: number; samples: ClickHouseSample[]} {
+  return coarsenSamples(samples, intervalMs, addViewSample, max)
 }
 
 export interface ViewSampler {
@@ -200,9 +188,7 @@ export function sampleClickHouse(store: Store, options: {intervalMs: number; dat
   const samples: ClickHouseSample[] = []
   const errors: string[] = []
   let last: Counters | undefined
-  let stopped = false
   let busy = false
-  let timer: NodeJS.Timeout | undefined
   let pending: Promise<void> = Promise.resolve()
   const limitsPromise = readPartsLimits(store, database, table)
 
@@ -235,25 +221,15 @@ export function sampleClickHouse(store: Store, options: {intervalMs: number; dat
     }
   }
 
-  const schedule = () => {
-    const now = Date.now()
-    const next = (Math.floor(now / intervalMs) + 1) * intervalMs
-    timer = setTimeout(() => {
-      if (stopped) return
-      pending = take(next - intervalMs)
-      schedule()
-    }, next - now + 1)
-    timer.unref?.()
-  }
-
   // The baseline: counters before the run.
   pending = take(0)
-  schedule()
+  const ticker = onIntervalBoundaries(intervalMs, (boundary) => {
+    pending = take(boundary - intervalMs)
+  })
   return {
     ready: pending,
     async stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
+      ticker.stop()
       await pending
       // The last, partial interval.
       await take(Math.floor(Date.now() / intervalMs) * intervalMs)

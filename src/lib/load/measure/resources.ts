@@ -8,6 +8,7 @@ import {performance} from 'node:perf_hooks'
 import type {Clock} from '../clock.js'
 
 import {systemClock} from '../clock.js'
+import {coarsenSamples, MAX_INTERVALS, onIntervalBoundaries} from './intervals.js'
 
 export interface ProcessProbe {
   /** CPU time used so far (user + system), ms. */
@@ -43,7 +44,6 @@ export function sampleProcess(sink: ResourceSink, options: {probe?: ProcessProbe
   const {intervalMs} = sink
   let lastCpu = probe.cpuMs()
   let lastBusy = probe.busyMs()
-  let timer: NodeJS.Timeout | undefined
   let stopped = false
   const take = (wall: number) => {
     const cpu = probe.cpuMs()
@@ -53,24 +53,13 @@ export function sampleProcess(sink: ResourceSink, options: {probe?: ProcessProbe
     lastBusy = busy
   }
 
-  const schedule = () => {
-    const now = clock.wallNow()
-    const next = (Math.floor(now / intervalMs) + 1) * intervalMs
-    timer = setTimeout(() => {
-      if (stopped) return
-      // Attribute to the interval that just ended.
-      take(next - 1)
-      schedule()
-    }, next - now + 1)
-    timer.unref?.()
-  }
-
-  schedule()
+  // Attributed to the interval that just ended.
+  const ticker = onIntervalBoundaries(intervalMs, (boundary) => take(boundary - 1), () => clock.wallNow())
   return {
     stop() {
       if (stopped) return
       stopped = true
-      if (timer) clearTimeout(timer)
+      ticker.stop()
       take(clock.wallNow())
     },
   }
@@ -90,26 +79,16 @@ export interface ResourceSeries {
   samples: ResourceSample[]
 }
 
-/** Samples kept at most; past that the interval doubles (CPU adds up, RSS keeps the larger). */
-export const MAX_SAMPLES = 600
+/** Fold one sample into another of the same wider interval: CPU adds up, RSS keeps the larger. */
+function addResourceSample(into: ResourceSample, s: ResourceSample): void {
+  into.cpuMs = Math.round((into.cpuMs + s.cpuMs) * 1000) / 1000
+  into.rssBytes = Math.max(into.rssBytes, s.rssBytes)
+}
 
-export function boundSamples(series: ResourceSeries, max = MAX_SAMPLES): ResourceSeries {
-  let {intervalMs, samples} = series
-  const span = (width: number) => (samples.length === 0 ? 0 : Math.floor(samples.at(-1)!.at / width) - Math.floor(samples[0].at / width) + 1)
-  while (span(intervalMs) > max) intervalMs *= 2
-  if (intervalMs === series.intervalMs) return series
-  const byAt = new Map<number, ResourceSample>()
-  for (const s of samples) {
-    const at = Math.floor(s.at / intervalMs) * intervalMs
-    const into = byAt.get(at)
-    if (into) {
-      into.cpuMs = Math.round((into.cpuMs + s.cpuMs) * 1000) / 1000
-      into.rssBytes = Math.max(into.rssBytes, s.rssBytes)
-    } else byAt.set(at, {...s, at})
-  }
-
-  samples = [...byAt.values()].sort((a, b) => a.at - b.at)
-  return {intervalMs, samples}
+/** The series kept to at most MAX_INTERVALS samples: past that the interval doubles. */
+export function boundSamples(series: ResourceSeries, max = MAX_INTERVALS): ResourceSeries {
+  const kept = coarsenSamples(series.samples, series.intervalMs, addResourceSample, max)
+  return kept.intervalMs === series.intervalMs ? series : kept
 }
 
 /** The two process figures of a Prometheus text exposition, when present. */
@@ -130,8 +109,6 @@ export function sampleMetricsEndpoint(url: URL, intervalMs: number, options: {fe
   const get = options.fetch ?? fetch
   const samples: ResourceSample[] = []
   let last: number | undefined
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
   let pending: Promise<void> = Promise.resolve()
   const read = async (at: number) => {
     try {
@@ -145,23 +122,13 @@ export function sampleMetricsEndpoint(url: URL, intervalMs: number, options: {fe
     }
   }
 
-  const schedule = () => {
-    const now = Date.now()
-    const next = (Math.floor(now / intervalMs) + 1) * intervalMs
-    timer = setTimeout(() => {
-      if (stopped) return
-      pending = read(next - intervalMs)
-      schedule()
-    }, next - now + 1)
-    timer.unref?.()
-  }
-
   pending = read(Math.floor(Date.now() / intervalMs) * intervalMs - intervalMs)
-  schedule()
+  const ticker = onIntervalBoundaries(intervalMs, (boundary) => {
+    pending = read(boundary - intervalMs)
+  })
   return {
     async stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
+      ticker.stop()
       await pending
       // The last, partial interval.
       await read(Math.floor(Date.now() / intervalMs) * intervalMs)

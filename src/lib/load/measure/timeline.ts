@@ -12,9 +12,7 @@
 import type {Clock} from '../clock.js'
 
 import {ClassCounter, decodeHistogram, encodeHistogram, type Histogram, newHistogram, recordMs, summarize} from '../stats.js'
-
-/** Intervals kept at most; a longer run doubles its interval until it fits. */
-export const MAX_INTERVALS = 600
+import {MAX_INTERVALS, widenedInterval} from './intervals.js'
 
 export interface IntervalLatency {
   /** Batches acknowledged in the interval. */
@@ -159,9 +157,7 @@ export class TimelineRecorder implements IntervalHooks {
     const ats = [...this.buckets.keys()].sort((a, b) => a - b)
     if (ats.length === 0) return {intervalMs: this.intervalMs, intervals: []}
     // Coarsen the raw buckets before encoding: as exact as coarsening the encoded timeline, and cheaper.
-    let intervalMs = this.intervalMs
-    const span = (width: number) => Math.floor(ats.at(-1)! / width) - Math.floor(ats[0] / width) + 1
-    while (span(intervalMs) > max) intervalMs *= 2
+    const intervalMs = widenedInterval(ats[0], ats.at(-1)!, this.intervalMs, max)
     const buckets = new Map<number, Bucket>()
     for (const at of ats) {
       const source = this.buckets.get(at)!
