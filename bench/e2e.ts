@@ -19,7 +19,6 @@ import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {Session} from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import type {AggregateResult} from '../src/lib/load/result.js'
@@ -28,9 +27,8 @@ import {startIngestServer} from '../src/lib/ingest/index.js'
 import {LogSynth} from '../src/lib/load/generate/synth.js'
 import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
-import {runJson} from './lib/cli.js'
+import {runParallel} from './lib/cli.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: flags} = parseArgs({
   options: {
     'batch-size': {default: '1000', type: 'string'},
@@ -123,29 +121,6 @@ async function rawIngest(store: Store, pid: number | undefined): Promise<{rowsPe
   return {cpuUsPerRow: cpu === undefined ? undefined : (cpu * 1e6) / rows, rows, rowsPerSecond: rows / seconds}
 }
 
-function runParallel(target: string, url: string, database: string): Promise<AggregateResult> {
-  const args = [
-    path.join(root, 'bin', 'run.js'),
-    'parallel',
-    '--target',
-    target,
-    '--workers',
-    String(workers),
-    '--logs-per-worker',
-    String(logsPerWorker),
-    '--batch-size',
-    flags['batch-size']!,
-    '--concurrency',
-    flags.concurrency!,
-    '--clickhouse-url',
-    url,
-    '--database',
-    database,
-    '--json',
-  ]
-  return runJson<AggregateResult>(args)
-}
-
 async function main(): Promise<void> {
   let server: RunningServer | undefined
   let url = flags['clickhouse-url']
@@ -181,7 +156,15 @@ async function main(): Promise<void> {
     const ch0 = chPid ? cpuSeconds(chPid) : 0
     let result: AggregateResult
     try {
-      result = await runParallel(serve.url, url, database)
+      result = await runParallel({
+        batchSize: flags['batch-size']!,
+        clickhouseUrl: url,
+        concurrency: flags.concurrency!,
+        database,
+        logsPerWorker: String(logsPerWorker),
+        target: serve.url,
+        workers: String(workers),
+      })
     } finally {
       await serve.stop()
     }

@@ -15,11 +15,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import type {AggregateResult} from '../src/lib/load/result.js'
-
 import {openStore, type Store} from '../src/lib/store/index.js'
 import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
-import {runJson} from './lib/cli.js'
+import {runParallel} from './lib/cli.js'
 import {cpuSeconds, peakRssBytes} from './lib/proc.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -104,25 +102,16 @@ async function measure(peer: Peer, url: string, chPid: number, store: Store): Pr
   const peerCpu0 = cpuSeconds(child.pid!)
   const ch0 = cpuSeconds(chPid)
   const counters0 = await insertCounters(store)
-  const result = await runJson<AggregateResult>([
-    path.join(root, 'bin', 'run.js'),
-    'parallel',
-    '--target',
-    `${target}/api/logs/batch`,
-    '--workers',
-    flags.workers!,
-    '--logs-per-worker',
-    flags['logs-per-worker']!,
-    '--batch-size',
-    flags['batch-size']!,
-    '--concurrency',
-    flags.concurrency!,
-    '--clickhouse-url',
-    url,
-    '--database',
-    peer.database,
-    '--json',
-  ])
+  const result = await runParallel({
+    batchSize: flags['batch-size']!,
+    clickhouseUrl: url,
+    concurrency: flags.concurrency!,
+    database: peer.database,
+    logsPerWorker: flags['logs-per-worker']!,
+    target: `${target}/api/logs/batch`,
+    workers: flags.workers!,
+  })
+
   // Counted before the verification's own reads could add anything: the run is over.
   const peerCpu = cpuSeconds(child.pid!) - peerCpu0
   const chCpu = cpuSeconds(chPid) - ch0
