@@ -14,15 +14,6 @@ const waitUntil = async (condition: () => boolean, timeoutMs = 30_000) => {
 
 const workersSeen = (sink: Sink) => new Set(sink.keys.map((key) => /-w(\d+)-b/.exec(key ?? '')?.[1])).size
 
-function slowSink(delayMs: number): Promise<Sink> {
-  return startSink({
-    async answer(_request, logs) {
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
-      return {body: JSON.stringify({accepted: logs}), status: 202}
-    },
-  })
-}
-
 describe('logbench parallel', () => {
   it('splits --logs exactly over the workers, gives them disjoint seqs, and prints the aggregate as JSON', async () => {
     const sink = await startSink()
@@ -73,7 +64,7 @@ describe('logbench parallel', () => {
   })
 
   it('reports a worker killed with SIGKILL, still counts the others, and exits 4', async () => {
-    const sink = await slowSink(120)
+    const sink = await startSink({delayMs: 120})
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '3', '--logs-per-worker', '3000', '--batch-size', '100', '--concurrency', '1', '--json'])
       await waitUntil(() => workersSeen(sink) === 3)
@@ -96,7 +87,7 @@ describe('logbench parallel', () => {
   })
 
   it('Ctrl+C stops every worker, prints the partial aggregate, leaves no process behind and exits 130', async () => {
-    const sink = await slowSink(80)
+    const sink = await startSink({delayMs: 80})
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
       await waitUntil(() => workersSeen(sink) === 2)
@@ -117,7 +108,7 @@ describe('logbench parallel', () => {
   })
 
   it('workers stop by themselves when the parallel process is killed outright (SIGKILL)', async () => {
-    const sink = await slowSink(50)
+    const sink = await startSink({delayMs: 50})
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
       await waitUntil(() => workersSeen(sink) === 2)

@@ -78,12 +78,7 @@ describe('logbench report', () => {
   })
 
   it('renders an interrupted run the same way from its saved result', async () => {
-    const slow = await startSink({
-      async answer(_request, logs) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        return {body: JSON.stringify({accepted: logs}), status: 202}
-      },
-    })
+    const slow = await startSink({delayMs: 50})
     try {
       const direct = path.join(dir, 'interrupted.html')
       const cli = startCli(['run', '--target', slow.url, '--logs', '10000000', '--concurrency', '2', '--json', '--report', direct])

@@ -157,12 +157,7 @@ describe('logbench run', () => {
   })
 
   it('Ctrl+C stops sending, waits for the batches in flight, prints the partial report and exits 130', async () => {
-    const slow = await startSink({
-      async answer(_request, logs) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-        return {body: JSON.stringify({accepted: logs}), status: 202}
-      },
-    })
+    const slow = await startSink({delayMs: 100})
     try {
       const cli = startCli(['run', '--target', slow.url, '--logs', '10000000', '--concurrency', '2', '--json'])
       await waitUntil(() => slow.requests >= 4)

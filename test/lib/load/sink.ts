@@ -22,6 +22,8 @@ export type SinkAnswer = {status: number; headers?: Record<string, string>; body
 export interface SinkOptions {
   /** Decide the answer; default 202 {"accepted": n}. Called with the parsed log count. */
   answer?: (request: SinkRequest, logs: number) => SinkAnswer | Promise<SinkAnswer>
+  /** A slow target: give the default answer only after this many ms. */
+  delayMs?: number
   /** Insert accepted logs into this store before answering (durable acknowledgement, like serve). */
   store?: Store
   /** Do not parse bodies (a discarding sink for memory benches): logs are counted by their "seq" keys. */
@@ -96,6 +98,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       try {
         const logs = options.discard ? undefined : parseLogs(body, request.contentType)
         const count = logs ? logs.length : countSeq(body)
+        if (!options.answer && options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
         const answer = options.answer ? await options.answer(request, count) : {body: JSON.stringify({accepted: count}), status: 202}
         if (answer === 'drop') {
           req.socket.destroy()

@@ -178,12 +178,7 @@ describe('load/measure/verdict', () => {
     })
 
     it('a slow target: a target-side verdict', async () => {
-      const sink = await startSink({
-        async answer(_request, logs) {
-          await new Promise((resolve) => setTimeout(resolve, 150))
-          return {body: JSON.stringify({accepted: logs}), status: 202}
-        },
-      })
+      const sink = await startSink({delayMs: 150})
       try {
         const run = await runCli(['parallel', '--workers', '2', '--target', sink.url, '--no-verify', '--duration', '2s', '--concurrency', '2', '--batch-size', '200', '--json'])
         expect(run.code, run.stderr).to.equal(0)
