@@ -11,6 +11,7 @@
 import type {InsertFormat, Store} from '../store/index.js'
 
 import {COLUMNS, LEVELS} from '../store/index.js'
+import {ByteWriter} from '../format/byte-writer.js'
 import {BufferPool} from './buffer-pool.js'
 
 export interface RowWriter {
@@ -70,26 +71,10 @@ function writeUInt64LE(out: Buffer, at: number, value: number): void {
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/
 
-/** A growing byte buffer, reused across requests (one request is encoded at a time). */
-class Output {
-  buf = Buffer.allocUnsafe(1 << 20)
-  pos = 0
-  constructor(private readonly pool: BufferPool) {}
-
-  ensure(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return
-    let size = this.buf.length * 2
-    while (size < this.pos + bytes) size *= 2
-    const next = Buffer.allocUnsafe(size)
-    this.buf.copy(next, 0, 0, this.pos)
-    this.buf = next
-  }
-
-  /** Append bytes made beforehand. */
-  bytes(bytes: Buffer): void {
-    this.ensure(bytes.length)
-    copyInto(bytes, 0, bytes.length, this.buf, this.pos)
-    this.pos += bytes.length
+/** The writer's byte buffer, reused across requests (one request is encoded at a time). */
+class Output extends ByteWriter {
+  constructor(private readonly pool: BufferPool) {
+    super(1 << 20)
   }
 
   /** A copy of what was written since `from`, to append again with bytes(). */
@@ -97,7 +82,8 @@ class Output {
     return Buffer.from(this.buf.subarray(from, this.pos))
   }
 
-  take(): Buffer {
+  /** The bytes written, copied into a buffer of the pool; the writer starts again. */
+  copyOut(): Buffer {
     const out = this.pool.acquire(this.pos).subarray(0, this.pos)
     this.buf.copy(out, 0, 0, this.pos)
     this.pos = 0
@@ -126,19 +112,8 @@ class JsonEachRowWriter implements RowWriter {
 
   /** A non-negative integer below 2^53 in decimal digits. */
   private digits(value: number): void {
-    const {out} = this
-    out.ensure(16)
-    const b = out.buf
-    let n = value
-    let width = 1
-    for (let scale = 10; scale <= n; scale *= 10) width++
-    let at = out.pos + width
-    out.pos = at
-    do {
-      const next = Math.floor(n / 10)
-      b[--at] = 0x30 + n - next * 10
-      n = next
-    } while (n > 0)
+    this.out.ensure(16)
+    this.out.uint(value)
   }
 
   private column = 0
@@ -176,19 +151,11 @@ class JsonEachRowWriter implements RowWriter {
   jsonText(bytes: Buffer, start: number, end: number): void {
     this.next()
     const {out} = this
-    out.ensure(2 * (end - start) + 2)
-    const b = out.buf
-    let p = out.pos
-    b[p++] = 0x22
-    // Metadata is short and full of quotes: one pass, byte by byte, beats copying the runs between them.
-    for (let i = start; i < end; i++) {
-      const c = bytes[i]
-      if (c === 0x22 || c === 0x5c) b[p++] = 0x5c
-      b[p++] = c
-    }
-
-    b[p++] = 0x22
-    out.pos = p
+    out.ensure(2)
+    out.byte(0x22)
+    out.jsonText(bytes, start, end)
+    out.ensure(1)
+    out.byte(0x22)
   }
 
   level(index: number): void {
@@ -224,7 +191,7 @@ class JsonEachRowWriter implements RowWriter {
   }
 
   take(): Buffer {
-    return this.out.take()
+    return this.out.copyOut()
   }
 }
 
@@ -363,7 +330,7 @@ class RowBinaryWriter implements RowWriter {
   }
 
   take(): Buffer {
-    return this.out.take()
+    return this.out.copyOut()
   }
 }
 

@@ -24,7 +24,7 @@ import {systemClock} from './clock.js'
 import {HttpStatusError} from './protocols/ack.js'
 import {jsonEncoder} from './protocols/json.js'
 import {classifyError, ClassCounter, type Histogram, newHistogram, recordMs} from './stats.js'
-import {ByteWriter} from './generate/synth.js'
+import {ByteWriter} from '../format/byte-writer.js'
 
 export {parseRetryAfter} from './protocols/ack.js'
 

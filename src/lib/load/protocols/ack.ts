@@ -8,7 +8,7 @@
  * 504 and connection trouble: retried), rejected (other 4xx and records a 2xx
  * refused: never retried), other (500 and the rest).
  */
-import type {ByteWriter} from '../generate/synth.js'
+import type {ByteWriter} from '../../format/byte-writer.js'
 import type {TransportResponse} from '../transport.js'
 
 export interface FailedRecords {

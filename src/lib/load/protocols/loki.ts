@@ -10,7 +10,8 @@
  */
 import type {BatchEncoder} from './ack.js'
 
-import {ByteWriter, type LogSynth, mix32} from '../generate/synth.js'
+import {ByteWriter} from '../../format/byte-writer.js'
+import {type LogSynth, mix32} from '../generate/synth.js'
 import {ackAll, assertSuccess} from './ack.js'
 import {Grouper} from './group.js'
 

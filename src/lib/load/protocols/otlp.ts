@@ -27,7 +27,8 @@ import protobuf from 'protobufjs/minimal.js'
 
 import type {Ack, BatchEncoder} from './ack.js'
 
-import {ByteWriter, type DrawnMeta, ENVS, type LogSynth, mix32, REGIONS} from '../generate/synth.js'
+import {ByteWriter} from '../../format/byte-writer.js'
+import {type DrawnMeta, ENVS, type LogSynth, mix32, REGIONS} from '../generate/synth.js'
 import {assertSuccess, snippet} from './ack.js'
 import {Grouper} from './group.js'
 

@@ -2,7 +2,8 @@ import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 
 import {LogbenchError} from '../../../../src/lib/errors.js'
-import {ByteWriter, DEFAULT_APPS, LogSynth, mix32, type Payload, Rng, seedFrom} from '../../../../src/lib/load/generate/synth.js'
+import {ByteWriter} from '../../../../src/lib/format/byte-writer.js'
+import {DEFAULT_APPS, LogSynth, mix32, type Payload, Rng, seedFrom} from '../../../../src/lib/load/generate/synth.js'
 import {LEVELS} from '../../../../src/lib/store/index.js'
 import {parseLogs} from '../sink.js'
 
@@ -126,7 +127,7 @@ describe('load/synth', () => {
     expect(synth.log(big, T0)).to.equal(synth.log(big, T0))
     expect(synth.log(big, T0)).not.to.equal(synth.log(big + 2 ** 32, T0))
     const out = new ByteWriter(16)
-    for (const value of [0, 7, 10, 99, 100, 123_456_789, 2_147_483_647, 2_147_483_648, 9_007_199_254_740_991]) {
+    for (const value of [0, 7, 10, 99, 100, 123_456_789, 2_147_483_647, 2_147_483_648, 9_999_999_999, 10_000_000_000, 1_796_168_683_000, 9_007_199_254_740_991]) {
       out.pos = 0
       out.ensure(32)
       out.uint(value)

@@ -2,7 +2,8 @@ import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 
 import {parseTemplate} from '../../../../src/lib/load/generate/template.js'
-import {ByteWriter, DEFAULT_APPS, LogSynth} from '../../../../src/lib/load/generate/synth.js'
+import {ByteWriter} from '../../../../src/lib/format/byte-writer.js'
+import {DEFAULT_APPS, LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {LEVELS} from '../../../../src/lib/store/index.js'
 import {expectUsageError} from '../../../helpers.js'
 

@@ -11,7 +11,8 @@ import type {RunResult} from '../../../../src/lib/load/result.js'
 
 import {createEncoder} from '../../../../src/lib/load/protocols/index.js'
 import {severityNumber} from '../../../../src/lib/load/protocols/otlp.js'
-import {ByteWriter, LogSynth} from '../../../../src/lib/load/generate/synth.js'
+import {ByteWriter} from '../../../../src/lib/format/byte-writer.js'
+import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {runWorker} from '../../../../src/lib/load/worker.js'
 import {type ReceivedRecord, type ReceiverProtocol, startReceiver} from '../../../fixtures/receivers/receiver.js'
 
