@@ -15,7 +15,7 @@
  *   npx tsx bench/e2e.ts --workers 2 --logs-per-worker 100000
  *   npx tsx bench/e2e.ts --profile DIR     # also a V8 CPU profile of serve (this process) during the load
  */
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {Session} from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -28,6 +28,7 @@ import {LogSynth} from '../src/lib/load/generate/synth.js'
 import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {runParallel} from './lib/cli.js'
+import {cpuSeconds} from './lib/proc.js'
 
 const {values: flags} = parseArgs({
   options: {
@@ -50,26 +51,6 @@ const rawInsertRows = Number(flags['raw-insert-rows'])
 const rawStreams = Number(flags['raw-streams'])
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const say = (line: string) => process.stdout.write(line + '\n')
-
-/** CPU seconds used so far by a process (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-/** The pid of the clickhouse-server started with this config directory. */
-function serverPid(dir: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (cmdline.includes('clickhouse') && cmdline.includes(dir)) return Number(entry)
-    } catch {}
-  }
-
-  return undefined
-}
 
 /** Distinct JSONEachRow chunks of the synthetic logs, built before timing starts. */
 function rawChunks(store: Store, chunks: number, rowsPerChunk: number): Buffer[] {
@@ -129,7 +110,7 @@ async function main(): Promise<void> {
     url = server.url
   }
 
-  const chPid = server ? serverPid(server.dir) : undefined
+  const chPid = server?.pid
   const database = `bench_e2e_${process.pid}`
   const store = await openStore({clickhouseUrl: url, database})
   try {

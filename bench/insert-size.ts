@@ -72,7 +72,11 @@ async function main(): Promise<void> {
   const store = await openStore(
     args.embedded ? {dataDir, database: 'bench_insert_size'} : {clickhouseUrl: args['clickhouse-url'] ?? server!.url, database: 'bench_insert_size'},
   )
-  const cpu = () => (args.embedded ? (process.cpuUsage().user + process.cpuUsage().system) / 1e6 : cpuSeconds(server!.pid!))
+  const cpu = () => {
+    if (!args.embedded) return cpuSeconds(server!.pid!)
+    const used = process.cpuUsage()
+    return (used.user + used.system) / 1e6
+  }
   try {
     await store.ensureSchema()
     const format = await insertFormatFor(store)
