@@ -77,6 +77,12 @@ class Output extends ByteWriter {
     super(1 << 20)
   }
 
+  /** Append bytes made beforehand, growing as needed. */
+  override bytes(data: Uint8Array): void {
+    this.ensure(data.length)
+    super.bytes(data)
+  }
+
   /** A copy of what was written since `from`, to append again with bytes(). */
   since(from: number): Buffer {
     return Buffer.from(this.buf.subarray(from, this.pos))

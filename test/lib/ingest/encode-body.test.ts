@@ -29,6 +29,8 @@ const variants = [
  */
 const batchIds = fc.oneof(fc.constant(''), fc.constant(KEY), fc.string({maxLength: 200}), fc.string({maxLength: 70, unit: 'grapheme'}))
 
+const decodeRows = (v: (typeof variants)[number], bytes: Buffer) => (v.format === 'RowBinary' ? decodeRowBinary(bytes, v.dateTime64) : decodeJsonEachRow(bytes))
+
 /** Encode one body every way; check each against the model and the two paths against each other. */
 function check(bytes: Buffer, format: 'json' | 'ndjson', mustAccept: boolean, batchId = KEY): void {
   const entries = entriesOf(bytes, format)
@@ -45,7 +47,7 @@ function check(bytes: Buffer, format: 'json' | 'ndjson', mustAccept: boolean, ba
       }
 
       expect(entries, 'accepted a body that is not JSON entries').to.not.equal(undefined)
-      const decoded = v.format === 'RowBinary' ? decodeRowBinary(result.encoded, v.dateTime64) : decodeJsonEachRow(result.encoded)
+      const decoded = decodeRows(v, result.encoded)
       const expected = entries!.map((entry) => expectedRow(entry as Record<string, unknown>, NOW, batchId, v.dateTime64))
       expect(result.rows).to.equal(entries!.length)
       expect(decoded).to.deep.equal(expected)
@@ -72,6 +74,33 @@ describe('request body to insert body (property)', () => {
 
   it('refuses a mutated or truncated body with 400, or stores exactly what it says', () => {
     fc.assert(fc.property(brokenBody(NOW), batchIds, ({bytes, format}, batchId) => check(bytes, format, false, batchId)), {numRuns: 3000})
+  })
+
+  it('encodes bodies that outgrow the first 1 MiB of a writer exactly, wherever a row meets the end', () => {
+    // Rows of one size after a first row longer by 0 to 199 bytes (more than a row): some row
+    // starts at each offset of the buffer's last bytes, its field names and batch id included.
+    // Rows are encoded independently, so the body's rows are its one-row encodings end to end
+    // (and those decode to the model's values in the tests above).
+    const entry = {app_id: 'api', level: 'warn', message: 'm', metadata: {run_id: 'r', seq: 1}, timestamp: '2026-11-28T11:00:00.000Z'}
+    for (const v of variants) {
+      const ctx: EncodeContext = {batchId: 'a-batch-id', caps: {dateTime64: v.dateTime64}, limits: DEFAULT_LIMITS, now: NOW}
+      const encode = (entries: unknown[]) => {
+        const result = encodeBody(Buffer.from(JSON.stringify(entries)), 'json', ctx, makeRowWriter(v.format, v))
+        if (!result.ok) throw new Error(result.error)
+        return result.encoded
+      }
+
+      const row = encode([entry])
+      expect(decodeRows(v, row)).to.deep.equal([expectedRow(entry, NOW, 'a-batch-id', v.dateTime64)])
+      expect(row.length, 'a row is shorter than the padding covers').to.be.below(200)
+      const rows = Math.ceil((1 << 20) / row.length) + 2
+      for (let pad = 0; pad < 200; pad++) {
+        const first = {...entry, message: 'm'.repeat(1 + pad)}
+        const body = encode([first, ...Array.from({length: rows}, () => entry)])
+        expect(body.length, 'past the first 1 MiB').to.be.greaterThan(1 << 20)
+        expect(body.equals(Buffer.concat([encode([first]), ...Array.from({length: rows}, () => row)])), `${v.format}, first row ${pad} bytes longer`).to.equal(true)
+      }
+    }
   })
 
   it('refuses random bytes with 400, or stores exactly what they say', () => {
