@@ -7,28 +7,28 @@
  *    ClickHouse over HTTP, in 2 concurrent streams of large INSERTs. This is
  *    what the server can take with nothing in front of it.
  * 3. The guide's test: `logbench parallel` (W workers x L logs, batches of
- *    1000) through serve (started in this process) into the same server,
- *    verified: every acknowledged log stored.
+ *    1000) through serve (its own process, started as a user starts it) into
+ *    the same server, then verified as `logbench merge` verifies: every
+ *    acknowledged log stored.
  * 4. Prints both rates, their ratio, and the CPU each component spent a row.
+ *    ClickHouse's CPU is counted in each phase until the merges its INSERTs
+ *    caused have settled, and never over the verification's reads.
  *
  *   npx tsx bench/e2e.ts                                   # 4 x 2,000,000
  *   npx tsx bench/e2e.ts --workers 2 --logs-per-worker 100000
- *   npx tsx bench/e2e.ts --profile DIR     # also a V8 CPU profile of serve (this process) during the load
+ *   npx tsx bench/e2e.ts --profile DIR     # also a V8 CPU profile of serve during the load
+ *   npx tsx bench/e2e.ts --serve-bin PATH  # another build's bin/run.js (an older commit's) as serve
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {Session} from 'node:inspector/promises'
 import os from 'node:os'
-import path from 'node:path'
 import {parseArgs} from 'node:util'
 
-import type {AggregateResult} from '../src/lib/load/result.js'
-
-import {startIngestServer} from '../src/lib/ingest/index.js'
 import {LogSynth} from '../src/lib/load/generate/synth.js'
 import {type LogRow, makeRowEncoder, openStore, type Store} from '../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
-import {runParallel} from './lib/cli.js'
-import {cpuSeconds} from './lib/proc.js'
+import {runParallel, verifyResult} from './lib/cli.js'
+import {mergesSettled} from './lib/merges.js'
+import {cpuSeconds, cpuTimes} from './lib/proc.js'
+import {startServeProcess} from './lib/serve-process.js'
 
 const {values: flags} = parseArgs({
   options: {
@@ -40,6 +40,7 @@ const {values: flags} = parseArgs({
     'raw-insert-rows': {default: '100000', type: 'string'},
     'raw-rows': {type: 'string'},
     'raw-streams': {default: '2', type: 'string'},
+    'serve-bin': {type: 'string'},
     workers: {default: '4', type: 'string'},
   },
 })
@@ -84,7 +85,14 @@ function rawChunks(store: Store, chunks: number, rowsPerChunk: number): Buffer[]
   return out
 }
 
-async function rawIngest(store: Store, pid: number | undefined): Promise<{rowsPerSecond: number; cpuUsPerRow?: number; rows: number}> {
+interface RawIngest {
+  rowsPerSecond: number
+  rows: number
+  /** ClickHouse's CPU a row while the INSERTs ran, and until their merges settled. */
+  cpu?: {inserts: number; settled: number; settleMs: number}
+}
+
+async function rawIngest(store: Store, pid: number | undefined): Promise<RawIngest> {
   const perChunk = Math.min(rawInsertRows, rawRows)
   const chunks = rawChunks(store, Math.min(rawStreams * 2, Math.ceil(rawRows / perChunk)), perChunk)
   let next = 0
@@ -98,8 +106,12 @@ async function rawIngest(store: Store, pid: number | undefined): Promise<{rowsPe
   )
   const seconds = (performance.now() - t0) / 1000
   const rows = inserts * perChunk
-  const cpu = pid ? cpuSeconds(pid) - cpu0 : undefined
-  return {cpuUsPerRow: cpu === undefined ? undefined : (cpu * 1e6) / rows, rows, rowsPerSecond: rows / seconds}
+  const rowsPerSecond = rows / seconds
+  if (!pid) return {rows, rowsPerSecond}
+  const duringInserts = cpuSeconds(pid) - cpu0
+  const settle = await mergesSettled(store, store.info.database)
+  const settled = cpuSeconds(pid) - cpu0
+  return {cpu: {inserts: (duringInserts * 1e6) / rows, settled: (settled * 1e6) / rows, settleMs: settle.waitedMs}, rows, rowsPerSecond}
 }
 
 async function main(): Promise<void> {
@@ -121,47 +133,35 @@ async function main(): Promise<void> {
     say(
       `raw ClickHouse ingest, ${rawStreams} streams of ${int(Math.min(rawInsertRows, rawRows))}-row JSONEachRow INSERTs: ` +
         `${int(raw.rowsPerSecond)} rows/s (${int(raw.rows)} rows)` +
-        (raw.cpuUsPerRow === undefined ? '' : `, ClickHouse ${raw.cpuUsPerRow.toFixed(2)} µs CPU a row`),
+        (raw.cpu ? `, ClickHouse ${raw.cpu.settled.toFixed(2)} µs CPU a row with its merges settled (${raw.cpu.inserts.toFixed(2)} while the INSERTs ran)` : ''),
     )
     await store.command(`TRUNCATE TABLE ${store.tableRef}`)
 
-    const serve = await startIngestServer({port: 0, store})
-    const profiler = flags.profile ? new Session() : undefined
-    if (profiler) {
-      profiler.connect()
-      await profiler.post('Profiler.enable')
-      await profiler.post('Profiler.start')
-    }
-
-    const serveCpu0 = process.cpuUsage()
+    // The profiler's flags replace the bin script's shebang flags, as in bench/serve.ts.
+    const nodeArgs = flags.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : undefined
+    const serve = await startServeProcess(['--clickhouse-url', url, '--database', database], {bin: flags['serve-bin'], nodeArgs})
+    const serveCpu0 = cpuTimes(serve.child.pid!)
     const ch0 = chPid ? cpuSeconds(chPid) : 0
-    let result: AggregateResult
-    try {
-      result = await runParallel({
-        batchSize: flags['batch-size']!,
-        clickhouseUrl: url,
-        concurrency: flags.concurrency!,
-        database,
-        logsPerWorker: String(logsPerWorker),
-        target: serve.url,
-        workers: String(workers),
-      })
-    } finally {
-      await serve.stop()
+    const load = {
+      batchSize: flags['batch-size']!,
+      clickhouseUrl: url,
+      concurrency: flags.concurrency!,
+      database,
+      logsPerWorker: String(logsPerWorker),
+      target: serve.url,
+      workers: String(workers),
     }
-
-    const served = serve.stats()
-    if (profiler) {
-      const {profile} = await profiler.post('Profiler.stop')
-      mkdirSync(flags.profile!, {recursive: true})
-      const file = path.join(flags.profile!, `serve-e2e-${process.pid}.cpuprofile`)
-      writeFileSync(file, JSON.stringify(profile))
-      say(`CPU profile of serve during the load: ${file}`)
-      profiler.disconnect()
-    }
-
-    const serveCpu = process.cpuUsage(serveCpu0)
+    const run = await runParallel(load, {verify: false})
+    const serveCpu1 = cpuTimes(serve.child.pid!)
+    const serveCpu = {system: serveCpu1.system - serveCpu0.system, user: serveCpu1.user - serveCpu0.user}
+    const chDuringLoad = chPid ? cpuSeconds(chPid) - ch0 : undefined
+    const {stats: served} = await serve.stop()
+    if (flags.profile) say(`CPU profile of serve during the load: in ${flags.profile}`)
+    const settle = chPid ? await mergesSettled(store, database) : undefined
     const chCpu = chPid ? cpuSeconds(chPid) - ch0 : undefined
+
+    // Verified only now, so that its reads are not counted as ClickHouse's ingest CPU.
+    const result = await verifyResult(run, load)
     const acked = result.logs.acked
     const workerCpuMs = result.workers.reduce((sum, w) => sum + (w.result ? w.result.resources.cpuUserMs + w.result.resources.cpuSystemMs : 0), 0)
     const v = result.verification
@@ -173,24 +173,23 @@ async function main(): Promise<void> {
     say(
       v
         ? `verification: ${int(v.acked)} acknowledged, ${int(v.stored)} stored, ${int(v.missing)} missing, ${int(v.duplicated)} duplicated`
-        : 'verification: not available',
+        : `verification: not available (${result.verificationNote ?? 'no verification'})`,
     )
     const [counted] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef} WHERE run_id = {runId:String}`, {runId: result.runId})
     const workerSum = result.workers.reduce((sum, w) => sum + w.logs.acked, 0)
     const consistent = workerSum === acked && Number(counted.n) === acked
     say(`totals: workers ${int(workerSum)} = aggregate ${int(acked)} = rows of run ${result.runId} counted here ${int(Number(counted.n))}: ${consistent ? 'equal' : 'NOT EQUAL'}`)
+    const perLog = (seconds: number) => ((seconds * 1e6) / Math.max(1, acked)).toFixed(2)
     say(
-      `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, ` +
-        `serve ${(((serveCpu.user + serveCpu.system) / Math.max(1, acked))).toFixed(2)} µs ` +
-        `(user ${(serveCpu.user / Math.max(1, acked)).toFixed(2)}, system ${(serveCpu.system / Math.max(1, acked)).toFixed(2)})` +
-        (chCpu === undefined ? '' : `, ClickHouse ${((chCpu * 1e6) / Math.max(1, acked)).toFixed(2)} µs`),
+      `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, serve ${perLog(serveCpu.user + serveCpu.system)} µs (user ${perLog(serveCpu.user)}, system ${perLog(serveCpu.system)})` +
+        (chCpu === undefined ? '' : `, ClickHouse ${perLog(chCpu)} µs with its merges settled (${perLog(chDuringLoad!)} during the load, merges settled ${(settle!.waitedMs / 1000).toFixed(1)} s later)`),
     )
-    say(
-      `rows per INSERT from serve: p50 ${int(served.rowsPerInsert.p50)}, p99 ${int(served.rowsPerInsert.p99)}, max ${int(served.rowsPerInsert.max)} ` +
-        `(${int(served.inserts)} inserts)`,
-    )
-    if (chCpu !== undefined && raw.cpuUsPerRow !== undefined) {
-      say(`ClickHouse CPU a row, through serve / raw ingest: ${((chCpu * 1e6) / Math.max(1, acked) / raw.cpuUsPerRow).toFixed(2)}x`)
+    if (served) {
+      say(`rows per INSERT from serve: p50 ${int(served.rowsPerInsert.p50)}, p99 ${int(served.rowsPerInsert.p99)}, max ${int(served.rowsPerInsert.max)} (${int(served.inserts)} inserts)`)
+    }
+
+    if (chCpu !== undefined && raw.cpu) {
+      say(`ClickHouse CPU a row, through serve / raw ingest, merges settled in both: ${((chCpu * 1e6) / Math.max(1, acked) / raw.cpu.settled).toFixed(2)}x`)
     }
 
     say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)

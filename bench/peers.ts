@@ -2,9 +2,10 @@
  * serve beside the ingest API a reader of the guide builds (test/fixtures/guide-app.ts:
  * node:http, JSON.parse, one awaited @clickhouse/client insert() per request, 200
  * after it), under the same `logbench parallel` load, into one fresh clickhouse-server
- * started here. Each peer runs as a process of its own and is verified by the run
- * (acknowledged = stored, 0 missing). Prints for each: logs/s, p50/p99, CPU per log of
- * generators, the peer and ClickHouse, rows per INSERT; then the ratio.
+ * started here. Each peer runs as a process of its own; each run is verified after it, as
+ * `logbench merge` verifies (acknowledged = stored, 0 missing). Prints for each: logs/s,
+ * p50/p99, CPU per log of generators, the peer and ClickHouse (until the merges its INSERTs
+ * caused have settled, never over the verification's reads), rows per INSERT; then the ratio.
  *
  *   npx tsx bench/peers.ts [--workers 4] [--logs-per-worker 500000] [--batch-size 1000] [--rounds 1]
  *                          [--serve-bin PATH (another build's bin/run.js, e.g. an older commit's)]
@@ -17,7 +18,8 @@ import {parseArgs} from 'node:util'
 
 import {openStore, type Store} from '../src/lib/store/index.js'
 import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
-import {runParallel} from './lib/cli.js'
+import {runParallel, verifyResult} from './lib/cli.js'
+import {mergesSettled} from './lib/merges.js'
 import {cpuSeconds, peakRssBytes} from './lib/proc.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -91,7 +93,8 @@ interface Measured {
   acked: number
   verified: string
   ok: boolean
-  cpu: {generators: number; peer: number; clickhouse: number}
+  /** clickhouse: until the merges settled; clickhouseLoad: while the load ran. */
+  cpu: {generators: number; peer: number; clickhouse: number; clickhouseLoad: number}
   rowsPerInsert: string
   peakRssMiB: number
 }
@@ -102,7 +105,7 @@ async function measure(peer: Peer, url: string, chPid: number, store: Store): Pr
   const peerCpu0 = cpuSeconds(child.pid!)
   const ch0 = cpuSeconds(chPid)
   const counters0 = await insertCounters(store)
-  const result = await runParallel({
+  const load = {
     batchSize: flags['batch-size']!,
     clickhouseUrl: url,
     concurrency: flags.concurrency!,
@@ -110,15 +113,18 @@ async function measure(peer: Peer, url: string, chPid: number, store: Store): Pr
     logsPerWorker: flags['logs-per-worker']!,
     target: `${target}/api/logs/batch`,
     workers: flags.workers!,
-  })
-
-  // Counted before the verification's own reads could add anything: the run is over.
+  }
+  const run = await runParallel(load, {verify: false})
   const peerCpu = cpuSeconds(child.pid!) - peerCpu0
-  const chCpu = cpuSeconds(chPid) - ch0
+  const chLoad = cpuSeconds(chPid) - ch0
   const counters = await insertCounters(store)
   const peak = peakRssBytes(child.pid!)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
+  await mergesSettled(store, peer.database)
+  const chCpu = cpuSeconds(chPid) - ch0
+  // Verified only now, so that its reads are not counted as ClickHouse's ingest CPU.
+  const result = await verifyResult(run, load)
   const acked = result.logs.acked
   const workerCpuMs = result.workers.reduce((sum, w) => sum + (w.result ? w.result.resources.cpuUserMs + w.result.resources.cpuSystemMs : 0), 0)
   const v = result.verification
@@ -133,7 +139,7 @@ async function measure(peer: Peer, url: string, chPid: number, store: Store): Pr
 
   return {
     acked,
-    cpu: {clickhouse: (chCpu * 1e6) / Math.max(1, acked), generators: (workerCpuMs * 1000) / Math.max(1, result.logs.sent), peer: (peerCpu * 1e6) / Math.max(1, acked)},
+    cpu: {clickhouse: (chCpu * 1e6) / Math.max(1, acked), clickhouseLoad: (chLoad * 1e6) / Math.max(1, acked), generators: (workerCpuMs * 1000) / Math.max(1, result.logs.sent), peer: (peerCpu * 1e6) / Math.max(1, acked)},
     logsPerSecond: result.throughput.logsPerSecond,
     ok: Boolean(v?.ok) && v?.missing === 0 && result.workersFailed === 0,
     p50: result.latency.p50Ms,
@@ -159,7 +165,7 @@ try {
       failed ||= !m.ok
       say(`\n${peer.name} (round ${round}): ${int(m.logsPerSecond)} logs/s, p50 ${m.p50} ms, p99 ${m.p99} ms`)
       say(`  verification: ${m.verified}`)
-      say(`  CPU a log: generators ${m.cpu.generators.toFixed(2)} µs, ${peer.name} ${m.cpu.peer.toFixed(2)} µs, ClickHouse ${m.cpu.clickhouse.toFixed(2)} µs`)
+      say(`  CPU a log: generators ${m.cpu.generators.toFixed(2)} µs, ${peer.name} ${m.cpu.peer.toFixed(2)} µs, ClickHouse ${m.cpu.clickhouse.toFixed(2)} µs with its merges settled (${m.cpu.clickhouseLoad.toFixed(2)} during the load)`)
       say(`  rows per INSERT: ${m.rowsPerInsert}`)
       say(`  peak RSS of the peer: ${m.peakRssMiB.toFixed(0)} MiB`)
     }

@@ -8,7 +8,7 @@
  * Clients are separate processes (bench/lib/blaster.ts) posting pre-built
  * batches, so their CPU is not counted as serve's.
  */
-import {type ChildProcess, execFile, spawn} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,6 +18,7 @@ import {parseArgs, promisify} from 'node:util'
 import {openStore} from '../src/lib/store/index.js'
 import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {cpuSeconds, peakRssBytes} from './lib/proc.js'
+import {startServeProcess} from './lib/serve-process.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: args} = parseArgs({
@@ -35,26 +36,13 @@ const {values: args} = parseArgs({
 const clickhouse = args.embedded ? undefined : await startClickHouseServer()
 const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
 const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
-// The bin script's own Node flags (its shebang), then the profiler's.
-const profileArgs = args.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
 // Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
-const serve: ChildProcess = spawn(profileArgs.length > 0 ? process.execPath : path.join(root, 'bin/run.js'), [...profileArgs, ...(profileArgs.length > 0 ? [path.join(root, 'bin/run.js')] : []), 'serve', '--port', '0', '--json', ...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-// --json: the listening line goes to stderr, serve's stats (rows per INSERT) to stdout on exit.
-let served = ''
-const url = await new Promise<string>((resolve) => {
-  let out = ''
-  serve.stdout!.on('data', (chunk) => (served += chunk))
-  serve.stderr!.on('data', (chunk) => {
-    out += chunk
-    process.stderr.write(chunk)
-    const match = /listening on (http:\/\/\S+)/.exec(out)
-    if (match) resolve(match[1])
-  })
-})
+const profileArgs = args.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${args.profile}`] : undefined
+const serve = await startServeProcess([...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {nodeArgs: profileArgs})
+const {url} = serve
+const pid = serve.child.pid!
 
-const serveCpu0 = cpuSeconds(serve.pid!)
+const serveCpu0 = cpuSeconds(pid)
 const chCpu0 = clickhouse?.pid ? cpuSeconds(clickhouse.pid) : 0
 const started = performance.now()
 const tsx = path.join(root, 'node_modules/.bin/tsx')
@@ -63,13 +51,12 @@ const clientRuns = Array.from({length: Number(args.clients)}, (_, id) =>
 )
 const outputs = await Promise.all(clientRuns)
 const wall = (performance.now() - started) / 1000
-const serveCpu = cpuSeconds(serve.pid!) - serveCpu0
+const serveCpu = cpuSeconds(pid) - serveCpu0
 const chCpu = clickhouse?.pid ? cpuSeconds(clickhouse.pid) - chCpu0 : 0
-const peak = peakRssBytes(serve.pid!)
+const peak = peakRssBytes(pid)
 const totals = outputs.map((o) => JSON.parse(o.stdout) as {acked: number; refused: number}).reduce((a, b) => ({acked: a.acked + b.acked, refused: a.refused + b.refused}))
 
-serve.kill('SIGTERM')
-const code = await new Promise((resolve) => serve.on('exit', resolve))
+const {code, stats: served} = await serve.stop()
 const store = await openStore(clickhouse ? {clickhouseUrl: clickhouse.url, database: 'bench'} : {dataDir, database: 'bench'})
 const [{n: stored}] = await store.query<{n: number}>(`SELECT count() AS n FROM ${store.tableRef}`)
 await store.close()
@@ -80,8 +67,7 @@ console.log(`acked ${totals.acked.toLocaleString('en-US')} logs, stored ${stored
 console.log(`throughput ${Math.round(rate).toLocaleString('en-US')} logs/s`)
 console.log(`serve CPU ${((serveCpu * 1e6) / totals.acked).toFixed(2)} µs/log${clickhouse ? `, ClickHouse CPU ${((chCpu * 1e6) / totals.acked).toFixed(2)} µs/log` : ' (includes the embedded engine)'}`)
 console.log(`serve peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`)
-const rowsPerInsert = (JSON.parse(served) as {stats: {inserts: number; rowsPerInsert: {p50: number; p99: number}}}).stats
-console.log(`rows per INSERT: p50 ${rowsPerInsert.rowsPerInsert.p50.toLocaleString('en-US')}, p99 ${rowsPerInsert.rowsPerInsert.p99.toLocaleString('en-US')} (${rowsPerInsert.inserts} inserts)`)
+if (served) console.log(`rows per INSERT: p50 ${served.rowsPerInsert.p50.toLocaleString('en-US')}, p99 ${served.rowsPerInsert.p99.toLocaleString('en-US')} (${served.inserts} inserts)`)
 await clickhouse?.stop()
 if (dataDir) rmSync(dataDir, {force: true, recursive: true})
 process.exit(stored === totals.acked ? 0 : 1)

@@ -1,5 +1,7 @@
 /** Run the built CLI as a child process and read the one JSON document it prints (--json). */
 import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -25,11 +27,8 @@ export function runJson<T>(args: string[]): Promise<T> {
   })
 }
 
-/** The guide's parallel test: `logbench parallel` against `target`, verified in `database` of the server at `clickhouseUrl`. */
-export function runParallel(load: {target: string; workers: string; logsPerWorker: string; batchSize: string; concurrency: string; clickhouseUrl: string; database: string}): Promise<AggregateResult> {
-  return runJson<AggregateResult>([
-    bin,
-    'parallel',
+function parallelArgs(load: {target: string; workers: string; logsPerWorker: string; batchSize: string; concurrency: string; clickhouseUrl: string; database: string}): string[] {
+  return [
     '--target',
     load.target,
     '--workers',
@@ -44,6 +43,29 @@ export function runParallel(load: {target: string; workers: string; logsPerWorke
     load.clickhouseUrl,
     '--database',
     load.database,
-    '--json',
-  ])
+  ]
+}
+
+/**
+ * The guide's parallel test: `logbench parallel` against `target`, verified in `database` of the
+ * server at `clickhouseUrl`. `verify: false` leaves the verification out, so that what is
+ * measured while it runs is the ingest alone; verify it afterwards with verifyResult.
+ */
+export function runParallel(load: Parameters<typeof parallelArgs>[0], options: {verify?: boolean} = {}): Promise<AggregateResult> {
+  return runJson<AggregateResult>([bin, 'parallel', ...parallelArgs(load), ...(options.verify === false ? ['--no-verify'] : []), '--json'])
+}
+
+/**
+ * Verify a run afterwards, as `logbench merge` does for results from several hosts: every
+ * acknowledged log counted in the table, by batch.
+ */
+export async function verifyResult(result: AggregateResult, store: {clickhouseUrl: string; database: string}): Promise<AggregateResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-result-'))
+  const file = path.join(dir, 'result.json')
+  writeFileSync(file, JSON.stringify(result))
+  try {
+    return await runJson<AggregateResult>([bin, 'merge', file, '--clickhouse-url', store.clickhouseUrl, '--database', store.database, '--json'])
+  } finally {
+    rmSync(dir, {force: true, recursive: true})
+  }
 }

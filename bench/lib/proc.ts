@@ -3,11 +3,17 @@ import {readFileSync} from 'node:fs'
 
 const TICKS_PER_SECOND = 100
 
-/** User + system CPU seconds a process has used so far. */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process has used so far. */
+export function cpuTimes(pid: number): {user: number; system: number} {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  return {system: Number(fields[12]) / TICKS_PER_SECOND, user: Number(fields[11]) / TICKS_PER_SECOND}
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const {system, user} = cpuTimes(pid)
+  return user + system
 }
 
 /** Peak resident set size (VmHWM) in bytes. */
