@@ -50,18 +50,27 @@ const LEVEL_BY_FIRST = new Uint8Array(256).fill(255)
 for (const [i, level] of LEVELS.entries()) LEVEL_BY_FIRST[level.charCodeAt(0)] = i
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')]
 
-/** Each field's name by its bit. */
-const FIELD_NAMES: string[] = []
-for (const [name, bit] of Object.entries(FIELD)) FIELD_NAMES[bit] = name
+/** Each field's name by its bit, as bytes, and its length. */
+const FIELD_BYTES: Uint8Array[] = []
+const FIELD_LENGTH = new Uint8Array(64)
+for (const [name, bit] of Object.entries(FIELD)) {
+  FIELD_BYTES[bit] = Buffer.from(name, 'latin1')
+  FIELD_LENGTH[bit] = name.length
+}
+const LEVEL_BYTES = LEVELS.map((level) => Buffer.from(level, 'latin1'))
+const RUN_ID = Buffer.from('run_id', 'latin1')
+const SEQ = Buffer.from('seq', 'latin1')
+const LOGS = Buffer.from('logs', 'latin1')
 /** The candidate field by a key's first byte (message and metadata share theirs). */
 const FIELD_BY_FIRST = new Uint8Array(256)
 for (const [name, bit] of Object.entries(FIELD)) if (name !== 'metadata') FIELD_BY_FIRST[name.charCodeAt(0)] = bit
 
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39
 
-function sliceEquals(b: Buffer, start: number, end: number, text: string): boolean {
-  if (end - start !== text.length) return false
-  for (let i = 0; i < text.length; i++) if (b[start + i] !== text.charCodeAt(i)) return false
+function sliceEquals(b: Buffer, start: number, end: number, text: Uint8Array): boolean {
+  const n = text.length
+  if (end - start !== n) return false
+  for (let i = 0; i < n; i++) if (b[start + i] !== text[i]) return false
   return true
 }
 
@@ -74,8 +83,12 @@ function fieldAt(b: Buffer, at: number): number {
   let field = FIELD_BY_FIRST[b[at]]
   if (field === FIELD.message && b[at + 1] === 0x65 && b[at + 2] === 0x74) field = FIELD.metadata
   if (field === 0) return 0
-  const end = at + FIELD_NAMES[field].length
-  return sliceEquals(b, at, end, FIELD_NAMES[field]) && b[end] === QUOTE ? field : 0
+  const name = FIELD_BYTES[field]
+  const end = at + name.length
+  if (b[end] !== QUOTE) return 0
+  // The first byte matched already.
+  for (let i = 1; i < name.length; i++) if (b[at + i] !== name[i]) return 0
+  return field
 }
 
 class Scanner {
@@ -97,6 +110,8 @@ class Scanner {
   space(): void {
     const {b} = this
     let {p} = this
+    // Compact JSON: no whitespace at all, the usual case.
+    if (b[p] > 0x20) return
     for (;;) {
       const c = b[p]
       if (c === 0x20 || c === 0x09 || c === 0x0d || (c === NEWLINE && this.newlineIsSpace)) p++
@@ -218,13 +233,13 @@ class Scanner {
       const valueStart = this.p
       if (!this.value(2)) return false
       if (keyEscaped) return false
-      if (sliceEquals(b, keyStart, keyEnd, 'run_id')) {
+      if (sliceEquals(b, keyStart, keyEnd, RUN_ID)) {
         // The general path settles repeated keys, other types and escapes.
         if (seenRun || b[valueStart] !== QUOTE || this.escaped) return false
         seenRun = true
         this.runStart = this.s
         this.runEnd = this.e
-      } else if (sliceEquals(b, keyStart, keyEnd, 'seq')) {
+      } else if (sliceEquals(b, keyStart, keyEnd, SEQ)) {
         if (seenSeq || this.p - valueStart > 15) return false
         let seq = 0
         for (let i = valueStart; i < this.p; i++) {
@@ -268,7 +283,7 @@ class Scanner {
       if (field === 0 || (seen & field) !== 0) return false
       seen |= field
       // Past the key's quotes.
-      this.p += FIELD_NAMES[field].length + 2
+      this.p += FIELD_LENGTH[field] + 2
       this.space()
       if (b[this.p++] !== COLON) return false
       this.space()
@@ -300,7 +315,7 @@ class Scanner {
         } else if (field === FIELD.level) {
           // The levels differ in their first letter.
           level = LEVEL_BY_FIRST[b[this.s]]
-          if (level === 255 || !sliceEquals(b, this.s, this.e, LEVELS[level])) return false
+          if (level === 255 || !sliceEquals(b, this.s, this.e, LEVEL_BYTES[level])) return false
         } else if (field === FIELD.message) {
           if (length > limits.maxMessageBytes) return false
           messageStart = this.s
@@ -367,7 +382,7 @@ class Scanner {
       this.p++
       this.space()
       // {"logs": [...]}: the wrapper, when its first field is logs.
-      if (b[this.p] === QUOTE && this.string() && sliceEquals(b, this.s, this.e, 'logs')) {
+      if (b[this.p] === QUOTE && this.string() && sliceEquals(b, this.s, this.e, LOGS)) {
         this.space()
         if (b[this.p++] !== COLON) return -1
         this.space()

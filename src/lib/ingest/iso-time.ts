@@ -7,6 +7,18 @@ function two(text: Uint8Array, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1000
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (month 1-12), in integer arithmetic. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+  return era * 146_097 + dayOfEra - 719_468
+}
+
 /**
  * Epoch ms of YYYY-MM-DDTHH:MM:SS[.mmm]Z in text[start, end) (bytes, as received) without
  * Date.parse; NaN when the text has another shape.
@@ -34,8 +46,8 @@ export function parseIsoUtc(text: Uint8Array, start: number, end: number): numbe
     return Number.NaN
   }
 
-  const value = Date.UTC(year, month - 1, day, hour, minute, second, ms)
-  // Date.UTC rolls 31 February over into March: only a real date falls on its own day.
-  if (day > 28 && new Date(value).getUTCDate() !== day) return Number.NaN
-  return value
+  // Only a real date: no 31 April, 29 February only in a leap year.
+  if (day > MONTH_DAYS[month - 1] && !(month === 2 && day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return Number.NaN
+  // Years below 100 are read as themselves (Date.UTC would take them as 19xx); every check refuses them anyway.
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms
 }
