@@ -137,8 +137,8 @@ async function main(): Promise<void> {
     )
     await store.command(`TRUNCATE TABLE ${store.tableRef}`)
 
-    // The profiler's flags replace the bin script's shebang flags, as in bench/serve.ts.
-    const nodeArgs = flags.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : undefined
+    // The profiler's flags come after the bin script's shebang flags.
+    const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : undefined
     const serve = await startServeProcess(['--clickhouse-url', url, '--database', database], {bin: flags['serve-bin'], nodeArgs})
     const serveCpu0 = cpuTimes(serve.child.pid!)
     const ch0 = chPid ? cpuSeconds(chPid) : 0

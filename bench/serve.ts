@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/serve.ts [--seconds 60] [--clients 4] [--concurrency 4] [--batch 1000] [--embedded]
  *                          [--serve-args '--insert-concurrency 1'] [--profile DIR (V8 CPU profile of serve)]
+ *                          [--serve-bin PATH (another build's bin/run.js, e.g. an older commit's)]
  *
  * Clients are separate processes (bench/lib/blaster.ts) posting pre-built
  * batches, so their CPU is not counted as serve's.
@@ -30,15 +31,16 @@ const {values: args} = parseArgs({
     profile: {type: 'string'},
     seconds: {default: '60', type: 'string'},
     'serve-args': {default: '', type: 'string'},
+    'serve-bin': {type: 'string'},
   },
 })
 
 const clickhouse = args.embedded ? undefined : await startClickHouseServer()
 const dataDir = args.embedded ? mkdtempSync(path.join(os.tmpdir(), 'logbench-bench-')) : undefined
 const storeArgs = clickhouse ? ['--clickhouse-url', clickhouse.url, '--database', 'bench'] : ['--data-dir', dataDir!, '--database', 'bench']
-// Started as a user starts it (the bin script and its shebang's Node flags), unless profiling.
-const profileArgs = args.profile ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${args.profile}`] : undefined
-const serve = await startServeProcess([...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {nodeArgs: profileArgs})
+// Started as a user starts it: the bin script and its shebang's Node flags (then the profiler's).
+const profileArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : undefined
+const serve = await startServeProcess([...storeArgs, ...args['serve-args'].split(' ').filter(Boolean)], {bin: args['serve-bin'], nodeArgs: profileArgs})
 const {url} = serve
 const pid = serve.child.pid!
 

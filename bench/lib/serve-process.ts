@@ -1,5 +1,6 @@
 /** serve started as a user starts it: the bin script (and its shebang's Node flags), in a process of its own. */
 import {type ChildProcess, spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -14,14 +15,20 @@ export interface ServeProcess {
   stop(): Promise<{code: number | null; stats?: IngestStats}>
 }
 
+/** The Node flags of a bin script's shebang (`#!/usr/bin/env -S node FLAGS`). */
+export function shebangFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]
+  return /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(first)?.[1].trim().split(/\s+/).filter(Boolean) ?? []
+}
+
 /**
  * `logbench serve --port 0 --json ARGS`. With `nodeArgs` (a profiler's, say) it runs under this
- * Node with those flags instead of the bin script's shebang; `bin` runs another build's bin/run.js.
+ * Node with the bin script's shebang flags and then those; `bin` runs another build's bin/run.js.
  */
 export async function startServeProcess(args: string[], options: {nodeArgs?: string[]; bin?: string} = {}): Promise<ServeProcess> {
   const bin = options.bin ?? path.join(root, 'bin/run.js')
   const argv = ['serve', '--port', '0', '--json', ...args]
-  const child = options.nodeArgs?.length ? spawn(process.execPath, [...options.nodeArgs, bin, ...argv], {stdio: ['ignore', 'pipe', 'pipe']}) : spawn(bin, argv, {stdio: ['ignore', 'pipe', 'pipe']})
+  const child = options.nodeArgs?.length ? spawn(process.execPath, [...shebangFlags(bin), ...options.nodeArgs, bin, ...argv], {stdio: ['ignore', 'pipe', 'pipe']}) : spawn(bin, argv, {stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))
