@@ -29,6 +29,7 @@ import {runParallel, verifyResult} from './lib/cli.js'
 import {mergesSettled} from './lib/merges.js'
 import {cpuSeconds, cpuTimes} from './lib/proc.js'
 import {startServeProcess} from './lib/serve-process.js'
+import {target} from './lib/target.js'
 
 const {values: flags} = parseArgs({
   options: {
@@ -180,8 +181,9 @@ async function main(): Promise<void> {
     const consistent = workerSum === acked && Number(counted.n) === acked
     say(`totals: workers ${int(workerSum)} = aggregate ${int(acked)} = rows of run ${result.runId} counted here ${int(Number(counted.n))}: ${consistent ? 'equal' : 'NOT EQUAL'}`)
     const perLog = (seconds: number) => ((seconds * 1e6) / Math.max(1, acked)).toFixed(2)
+    const servePerLog = ((serveCpu.user + serveCpu.system) * 1e6) / Math.max(1, acked)
     say(
-      `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, serve ${perLog(serveCpu.user + serveCpu.system)} µs (user ${perLog(serveCpu.user)}, system ${perLog(serveCpu.system)})` +
+      `CPU a log: generators ${((workerCpuMs * 1000) / Math.max(1, result.logs.sent)).toFixed(2)} µs, serve ${perLog(serveCpu.user + serveCpu.system)} µs (user ${perLog(serveCpu.user)}, system ${perLog(serveCpu.system)}; ${target('≤ 2.0 µs', servePerLog <= 2)})` +
         (chCpu === undefined ? '' : `, ClickHouse ${perLog(chCpu)} µs with its merges settled (${perLog(chDuringLoad!)} during the load, merges settled ${(settle!.waitedMs / 1000).toFixed(1)} s later)`),
     )
     if (served) {
@@ -189,10 +191,12 @@ async function main(): Promise<void> {
     }
 
     if (chCpu !== undefined && raw.cpu) {
-      say(`ClickHouse CPU a row, through serve / raw ingest, merges settled in both: ${((chCpu * 1e6) / Math.max(1, acked) / raw.cpu.settled).toFixed(2)}x`)
+      const chRatio = (chCpu * 1e6) / Math.max(1, acked) / raw.cpu.settled
+      say(`ClickHouse CPU a row, through serve / raw ingest, merges settled in both: ${chRatio.toFixed(2)}x (${target('≤ 1.3x', chRatio <= 1.3)})`)
     }
 
-    say(`ratio (logbench through serve / raw ClickHouse ingest): ${(result.throughput.logsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
+    const ratio = result.throughput.logsPerSecond / raw.rowsPerSecond
+    say(`ratio (logbench through serve / raw ClickHouse ingest): ${ratio.toFixed(3)} (${target('≥ 0.45', ratio >= 0.45)})`)
     if (!v?.ok || result.workersFailed > 0 || !consistent) process.exitCode = 1
   } finally {
     await store.command(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {})

@@ -21,6 +21,7 @@ import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {runParallel, verifyResult} from './lib/cli.js'
 import {mergesSettled} from './lib/merges.js'
 import {cpuSeconds, peakRssBytes} from './lib/proc.js'
+import {target} from './lib/target.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: flags} = parseArgs({
@@ -173,7 +174,7 @@ try {
 
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   const [guide, serve] = peers.map((peer) => median(rates[peer.name]))
-  say(`\nratio (logbench serve / the guide's design, logs/s${Number(flags.rounds) > 1 ? ', medians' : ''}): ${(serve / guide).toFixed(2)}x`)
+  say(`\nratio (logbench serve / the guide's design, logs/s${Number(flags.rounds) > 1 ? ', medians' : ''}): ${(serve / guide).toFixed(2)}x (${target('≥ 2.5x', serve / guide >= 2.5)})`)
   say(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 } finally {
   await store.close()

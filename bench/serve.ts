@@ -20,6 +20,7 @@ import {openStore} from '../src/lib/store/index.js'
 import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {cpuSeconds, peakRssBytes} from './lib/proc.js'
 import {startServeProcess} from './lib/serve-process.js'
+import {target} from './lib/target.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: args} = parseArgs({
@@ -68,7 +69,7 @@ console.log(`store: ${clickhouse ? `ClickHouse server ${clickhouse.version}` : '
 console.log(`acked ${totals.acked.toLocaleString('en-US')} logs, stored ${stored.toLocaleString('en-US')}, refused requests ${totals.refused}, serve exit ${code}`)
 console.log(`throughput ${Math.round(rate).toLocaleString('en-US')} logs/s`)
 console.log(`serve CPU ${((serveCpu * 1e6) / totals.acked).toFixed(2)} µs/log${clickhouse ? `, ClickHouse CPU ${((chCpu * 1e6) / totals.acked).toFixed(2)} µs/log` : ' (includes the embedded engine)'}`)
-console.log(`serve peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`)
+console.log(`serve peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB (${target('≤ 300 MiB', peak <= 300 * 1024 * 1024)})`)
 if (served) console.log(`rows per INSERT: p50 ${served.rowsPerInsert.p50.toLocaleString('en-US')}, p99 ${served.rowsPerInsert.p99.toLocaleString('en-US')} (${served.inserts} inserts)`)
 await clickhouse?.stop()
 if (dataDir) rmSync(dataDir, {force: true, recursive: true})
