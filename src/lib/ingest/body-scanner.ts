@@ -94,6 +94,13 @@ function fieldAt(b: Buffer, at: number): number {
 class Scanner {
   b: Buffer = Buffer.alloc(0)
   p = 0
+  /**
+   * The body as aligned 32-bit words, read four bytes at a time inside strings: `words[i]` holds
+   * bytes wordStart + 4i .. + 3 (little-endian), up to wordEnd.
+   */
+  words: Int32Array<ArrayBufferLike> = new Int32Array(0)
+  wordStart = 0
+  wordEnd = 0
   /** Whether a newline counts as whitespace (not inside an NDJSON line). */
   newlineIsSpace = true
   // The last string read: content bounds, and whether it holds escapes.
@@ -129,7 +136,23 @@ class Scanner {
     const start = p
     let escaped = false
     let unicode = false
+    const {words, wordStart, wordEnd} = this
     for (;;) {
+      // Four plain bytes at a time while no byte of a word is a quote, a backslash or a control
+      // character (each test below is nonzero exactly when some byte of x has that value).
+      if (((p - wordStart) & 3) === 0 && p >= wordStart && p + 4 <= wordEnd) {
+        let i = (p - wordStart) >> 2
+        const last = (wordEnd - wordStart) >> 2
+        for (; i < last; i++) {
+          const x = words[i]
+          const quote = x ^ 0x22_22_22_22
+          const backslash = x ^ 0x5c_5c_5c_5c
+          if ((((x - 0x20_20_20_20) & ~x) | ((quote - 0x01_01_01_01) & ~quote) | ((backslash - 0x01_01_01_01) & ~backslash)) & 0x80_80_80_80) break
+        }
+
+        p = wordStart + (i << 2)
+      }
+
       if (p >= n) return false
       const kind = STRING_CLASS[b[p]]
       if (kind === 0) p++
@@ -428,10 +451,16 @@ const scanner = new Scanner()
 export function scanBody(body: Buffer, format: BodyFormat, ctx: EncodeContext, w: RowWriter): number {
   scanner.b = body
   scanner.p = 0
+  const skip = (4 - (body.byteOffset & 3)) & 3
+  const count = Math.max(0, (body.length - skip) >> 2)
+  scanner.words = count > 0 ? new Int32Array(body.buffer, body.byteOffset + skip, count) : new Int32Array(0)
+  scanner.wordStart = skip
+  scanner.wordEnd = skip + count * 4
   try {
     const rows = format === 'ndjson' ? scanner.ndjson(ctx, w) : scanner.json(ctx, w)
     return rows > 0 ? rows : -1
   } finally {
     scanner.b = Buffer.alloc(0)
+    scanner.words = new Int32Array(0)
   }
 }

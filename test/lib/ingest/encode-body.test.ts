@@ -103,6 +103,33 @@ describe('request body to insert body (property)', () => {
     }
   })
 
+  it('reads strings four bytes at a time at every alignment: a quote, an escape or a control byte anywhere gives the general path its say', () => {
+    // The scanner reads string bytes as aligned 32-bit words; a body's bytes start at any offset
+    // of their memory. Each special byte (an escaped quote, a \\n escape, a raw control byte, which
+    // is invalid JSON, a two-byte UTF-8 character) at each position of the message and of a
+    // metadata value, in bodies at each of the four alignments.
+    const specials = ['\\"', '\\n', '\u0001', '\u00e9']
+    const ctx: EncodeContext = {batchId: KEY, caps: {dateTime64: true}, limits: DEFAULT_LIMITS, now: NOW}
+    for (let offset = 0; offset < 4; offset++) {
+      for (const special of specials) {
+        for (let at = 0; at < 13; at++) {
+          const text = 'a'.repeat(at) + special + 'b'.repeat(12 - at)
+          const json = `[{"app_id":"api","level":"info","message":"${text}","metadata":{"run_id":"r","seq":3,"k":"${text}"}}]`
+          const source = Buffer.from(json)
+          const bytes = Buffer.alloc(source.length + offset).subarray(offset)
+          source.copy(bytes)
+          expect(bytes.byteOffset % 4).to.equal(offset)
+          const valid = special !== '\u0001'
+          check(bytes, 'json', valid)
+          // The valid ones are the scanner's own, not its fallback's.
+          const w = variants[0].writer
+          expect(scanBody(bytes, 'json', ctx, w), `${JSON.stringify(text)} at offset ${offset}`).to.equal(valid ? 1 : -1)
+          w.reset()
+        }
+      }
+    }
+  })
+
   it('refuses random bytes with 400, or stores exactly what they say', () => {
     fc.assert(fc.property(randomBody, ({bytes, format}) => check(bytes, format, false)), {numRuns: 500})
   })
