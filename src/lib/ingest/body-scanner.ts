@@ -91,6 +91,27 @@ function fieldAt(b: Buffer, at: number): number {
   return field
 }
 
+/** Words are read in memory order only on little-endian machines (elsewhere byte by byte). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+/** Four plain bytes ('AAAA'), shifted in for the bytes of a word before a string's position. */
+const PLAIN_WORD = 0x41_41_41_41
+
+/**
+ * The high bit of each byte of a little-endian word that is a quote, a backslash or a control
+ * byte, 0 when none is. Borrows only run upwards, so the lowest flagged byte is always exactly
+ * the first such byte (a higher flag may be spurious, and is never used).
+ */
+function specialBytes(x: number): number {
+  const quote = x ^ 0x22_22_22_22
+  const backslash = x ^ 0x5c_5c_5c_5c
+  return (((x - 0x20_20_20_20) & ~x) | ((quote - 0x01_01_01_01) & ~quote) | ((backslash - 0x01_01_01_01) & ~backslash)) & 0x80_80_80_80
+}
+
+/** The index (0-3) of the lowest byte flagged by specialBytes. */
+function firstFlagged(flags: number): number {
+  return (31 - Math.clz32(flags & -flags)) >> 3
+}
+
 class Scanner {
   b: Buffer = Buffer.alloc(0)
   p = 0
@@ -137,20 +158,24 @@ class Scanner {
     let escaped = false
     let unicode = false
     const {words, wordStart, wordEnd} = this
+    const lastWord = (wordEnd - wordStart) >> 2
     for (;;) {
-      // Four plain bytes at a time while no byte of a word is a quote, a backslash or a control
-      // character (each test below is nonzero exactly when some byte of x has that value).
-      if (((p - wordStart) & 3) === 0 && p >= wordStart && p + 4 <= wordEnd) {
-        let i = (p - wordStart) >> 2
-        const last = (wordEnd - wordStart) >> 2
-        for (; i < last; i++) {
-          const x = words[i]
-          const quote = x ^ 0x22_22_22_22
-          const backslash = x ^ 0x5c_5c_5c_5c
-          if ((((x - 0x20_20_20_20) & ~x) | ((quote - 0x01_01_01_01) & ~quote) | ((backslash - 0x01_01_01_01) & ~backslash)) & 0x80_80_80_80) break
-        }
+      // Four bytes at a time, from the word holding p, up to the first quote, backslash or
+      // control byte (see specialBytes); its bytes before p count as plain.
+      const at = p - wordStart
+      if (LITTLE_ENDIAN && at >= 0 && at >> 2 < lastWord) {
+        let i = at >> 2
+        const before = (at & 3) * 8
+        let flags = before === 0 ? specialBytes(words[i]) : specialBytes((words[i] >>> before) | (PLAIN_WORD << (32 - before)))
+        if (flags !== 0) p += firstFlagged(flags)
+        else {
+          for (i++; i < lastWord; i++) {
+            flags = specialBytes(words[i])
+            if (flags !== 0) break
+          }
 
-        p = wordStart + (i << 2)
+          p = wordStart + (i << 2) + (i < lastWord ? firstFlagged(flags) : 0)
+        }
       }
 
       if (p >= n) return false
