@@ -34,11 +34,16 @@ export async function startServeProcess(args: string[], options: {nodeArgs?: str
   child.stdout!.on('data', (chunk) => (stdout += chunk))
   // --json: the listening line and serve's notes go to stderr.
   const url = await new Promise<string>((resolve, reject) => {
+    let listening = false
     child.stderr!.on('data', (chunk) => {
-      stderr += chunk
       process.stderr.write(chunk)
+      if (listening) return
+      stderr += chunk
       const match = /listening on (http:\/\/\S+)/.exec(stderr)
-      if (match) resolve(match[1])
+      if (match) {
+        listening = true
+        resolve(match[1])
+      }
     })
     child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening:\n${stderr}`)))
   })

@@ -50,13 +50,9 @@ const LEVEL_BY_FIRST = new Uint8Array(256).fill(255)
 for (const [i, level] of LEVELS.entries()) LEVEL_BY_FIRST[level.charCodeAt(0)] = i
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')]
 
-/** Each field's name by its bit, as bytes, and its length. */
+/** Each field's name by its bit, as bytes. */
 const FIELD_BYTES: Uint8Array[] = []
-const FIELD_LENGTH = new Uint8Array(64)
-for (const [name, bit] of Object.entries(FIELD)) {
-  FIELD_BYTES[bit] = Buffer.from(name, 'latin1')
-  FIELD_LENGTH[bit] = name.length
-}
+for (const [name, bit] of Object.entries(FIELD)) FIELD_BYTES[bit] = Buffer.from(name, 'latin1')
 const LEVEL_BYTES = LEVELS.map((level) => Buffer.from(level, 'latin1'))
 const RUN_ID = Buffer.from('run_id', 'latin1')
 const SEQ = Buffer.from('seq', 'latin1')
@@ -85,10 +81,7 @@ function fieldAt(b: Buffer, at: number): number {
   if (field === 0) return 0
   const name = FIELD_BYTES[field]
   const end = at + name.length
-  if (b[end] !== QUOTE) return 0
-  // The first byte matched already.
-  for (let i = 1; i < name.length; i++) if (b[at + i] !== name[i]) return 0
-  return field
+  return b[end] === QUOTE && sliceEquals(b, at, end, name) ? field : 0
 }
 
 /** Words are read in memory order only on little-endian machines (elsewhere byte by byte). */
@@ -117,11 +110,10 @@ class Scanner {
   p = 0
   /**
    * The body as aligned 32-bit words, read four bytes at a time inside strings: `words[i]` holds
-   * bytes wordStart + 4i .. + 3 (little-endian), up to wordEnd.
+   * bytes wordStart + 4i .. + 3 (little-endian).
    */
   words: Int32Array<ArrayBufferLike> = new Int32Array(0)
   wordStart = 0
-  wordEnd = 0
   /** Whether a newline counts as whitespace (not inside an NDJSON line). */
   newlineIsSpace = true
   // The last string read: content bounds, and whether it holds escapes.
@@ -157,8 +149,8 @@ class Scanner {
     const start = p
     let escaped = false
     let unicode = false
-    const {words, wordStart, wordEnd} = this
-    const lastWord = (wordEnd - wordStart) >> 2
+    const {words, wordStart} = this
+    const lastWord = words.length
     for (;;) {
       // Four bytes at a time, from the word holding p, up to the first quote, backslash or
       // control byte (see specialBytes); its bytes before p count as plain.
@@ -331,7 +323,7 @@ class Scanner {
       if (field === 0 || (seen & field) !== 0) return false
       seen |= field
       // Past the key's quotes.
-      this.p += FIELD_LENGTH[field] + 2
+      this.p += FIELD_BYTES[field].length + 2
       this.space()
       if (b[this.p++] !== COLON) return false
       this.space()
@@ -480,7 +472,6 @@ export function scanBody(body: Buffer, format: BodyFormat, ctx: EncodeContext, w
   const count = Math.max(0, (body.length - skip) >> 2)
   scanner.words = count > 0 ? new Int32Array(body.buffer, body.byteOffset + skip, count) : new Int32Array(0)
   scanner.wordStart = skip
-  scanner.wordEnd = skip + count * 4
   try {
     const rows = format === 'ndjson' ? scanner.ndjson(ctx, w) : scanner.json(ctx, w)
     return rows > 0 ? rows : -1
