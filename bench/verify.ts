@@ -9,7 +9,7 @@
  */
 import {parseArgs} from 'node:util'
 
-import {openStoreCounter, verifyRun} from '../src/lib/load/verify/verify.js'
+import {openStoreCounter, verifyRun} from '../src/lib/verify/verify.js'
 import {openStore} from '../src/lib/store/index.js'
 import {startClickHouseServer} from '../test/fixtures/clickhouse-server.js'
 import {guideTableSql} from '../test/fixtures/guide-app.js'

@@ -11,9 +11,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import type {RunResult} from '../src/lib/load/result.js'
+import type {RunResult} from '../src/lib/load/result/types.js'
 
-import {workerNodeFlags} from '../src/lib/load/spawn.js'
+import {workerNodeFlags} from '../src/lib/load/workers/spawn.js'
 
 import {startSink} from '../test/lib/load/sink.js'
 import {runJson} from './lib/cli.js'

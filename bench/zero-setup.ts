@@ -14,7 +14,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs, promisify} from 'node:util'
 
-import type {AggregateResult} from '../src/lib/load/result.js'
+import type {AggregateResult} from '../src/lib/load/result/types.js'
 
 import {target} from './lib/target.js'
 

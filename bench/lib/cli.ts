@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import type {AggregateResult} from '../../src/lib/load/result.js'
+import type {AggregateResult} from '../../src/lib/load/result/types.js'
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/run.js')
 

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {createInterface} from 'node:readline'
 
 import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
-import {parseDuration} from '../lib/units.js'
+import {parseDuration} from '../lib/parse.js'
 import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup, unexecutedResult} from '../lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../lib/cleanup/render.js'
 import {usageError} from '../lib/errors.js'

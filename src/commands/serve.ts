@@ -4,9 +4,9 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 
 import {BaseCommand, storeFlags} from '../base-command.js'
 import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer, verifyOverHttp} from '../lib/ingest/index.js'
-import {openStoreCounter, type RunCounter} from '../lib/load/verify/verify.js'
+import {openStoreCounter, type RunCounter} from '../lib/verify/verify.js'
 import {openStore, type StoreInfo} from '../lib/store/index.js'
-import {parseBytes, parseDuration} from '../lib/units.js'
+import {parseBytes, parseDuration} from '../lib/parse.js'
 
 export interface ServeResult {
   url: string

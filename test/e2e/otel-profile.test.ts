@@ -6,7 +6,7 @@
 import {expect} from 'chai'
 
 import {analyze, parseReportOptions, REPORT_NAMES} from '../../src/lib/analyze/index.js'
-import {openStoreCounter, verifyRun} from '../../src/lib/load/verify/verify.js'
+import {openStoreCounter, verifyRun} from '../../src/lib/verify/verify.js'
 import type {Store} from '../../src/lib/store/index.js'
 import {insertOtelRows, type OtelRow, otelLogsTableSql} from '../fixtures/otel-logs.js'
 import {openEmbeddedStore, uniqueDatabase} from '../helpers.js'

@@ -12,8 +12,8 @@
  */
 import {expect} from 'chai'
 
-import {parseLoadFlags} from '../../src/lib/load/options.js'
-import {runSession} from '../../src/lib/load/session.js'
+import {parseLoadFlags} from '../../src/lib/load/settings.js'
+import {runSession} from '../../src/lib/load/session/session.js'
 import type {Store} from '../../src/lib/store/index.js'
 import {otelLogsTableSql} from '../fixtures/otel-logs.js'
 import {type ReceivedRecord, startReceiver} from '../fixtures/receivers/receiver.js'

@@ -1,7 +1,7 @@
 import {usageError} from '../errors.js'
-import {parseDuration} from '../units.js'
+import {parseDuration} from '../parse.js'
 
-export {parseDuration} from '../units.js'
+export {parseDuration} from '../parse.js'
 
 /**
  * A point in time from the command line, as epoch ms:

@@ -3,7 +3,7 @@
  * latency, errors, verification, thresholds and (for several workers) the
  * guide's per-worker table, aggregate figures and assessment.
  */
-import type {AggregateResult, Measurements, RunConfig, RunResult} from '../load/result.js'
+import type {AggregateResult, Measurements, RunConfig, RunResult} from '../load/result/types.js'
 import type {AnalysisResult} from '../analyze/index.js'
 
 import {renderAnalysis} from '../analyze/render.js'

@@ -7,7 +7,7 @@ import type {Writable} from 'node:stream'
 
 import {DefaultRenderer, Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import type {ProgressSnapshot} from '../load/sender.js'
+import type {ProgressSnapshot} from '../load/send/sender.js'
 
 import {int, msText, seconds} from './format.js'
 

@@ -3,7 +3,7 @@
  * compact column charts within 80 columns (the chart code of analyze), then
  * the verdict and ClickHouse's warnings.
  */
-import type {Measurements} from '../load/result.js'
+import type {Measurements} from '../load/result/types.js'
 
 import {renderColumnChart} from '../format/chart.js'
 import {bad, dim} from './format.js'

@@ -1,6 +1,6 @@
 /** Collaborators for unit tests: a clock that advances only when asked, a scripted transport. */
-import type {Clock} from '../../../src/lib/load/clock.js'
-import type {Transport, TransportRequest, TransportResponse} from '../../../src/lib/load/transport.js'
+import type {Clock} from '../../../src/lib/clock.js'
+import type {Transport, TransportRequest, TransportResponse} from '../../../src/lib/load/send/transport.js'
 
 export class FakeClock implements Clock {
   t = 0

@@ -1,7 +1,7 @@
 /** Real worker results for aggregation tests, produced by the real worker code over a scripted transport. */
-import type {RunResult} from '../../../src/lib/load/result.js'
+import type {RunResult} from '../../../src/lib/load/result/types.js'
 
-import {runWorker} from '../../../src/lib/load/worker.js'
+import {runWorker} from '../../../src/lib/load/session/worker.js'
 import {FakeClock, ok, scriptedTransport} from './fakes.js'
 
 export interface FakeWorkerOptions {

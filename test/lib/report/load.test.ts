@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 import chalk from 'chalk'
 
-import {buildAggregate, workerReport} from '../../../src/lib/load/aggregate.js'
-import {evaluateThresholds, parseThreshold} from '../../../src/lib/load/thresholds.js'
+import {buildAggregate, workerReport} from '../../../src/lib/load/result/aggregate.js'
+import {evaluateThresholds, parseThreshold} from '../../../src/lib/load/checks/thresholds.js'
 import {renderAggregate, renderRun, renderVerification} from '../../../src/lib/report/load.js'
 import {workerResult} from '../load/results.js'
 

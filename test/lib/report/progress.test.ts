@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {PassThrough} from 'node:stream'
 
-import type {ProgressSnapshot} from '../../../src/lib/load/sender.js'
+import type {ProgressSnapshot} from '../../../src/lib/load/send/sender.js'
 
 import {createProgress, fractionDone, snapshotLine, totalLine} from '../../../src/lib/report/progress.js'
 

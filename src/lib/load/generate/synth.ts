@@ -20,7 +20,7 @@ import type {Level} from '../../store/index.js'
 
 import {usageError} from '../../errors.js'
 import {ByteWriter} from '../../format/byte-writer.js'
-import {type BodyTemplate, Slot as Field} from './template.js'
+import {type BodyTemplate, Slot as Field} from './body-template.js'
 
 export type Payload = 'array' | 'wrapped' | 'ndjson'
 export const PAYLOADS: readonly Payload[] = ['array', 'wrapped', 'ndjson']

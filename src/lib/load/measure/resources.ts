@@ -5,9 +5,9 @@
  */
 import {performance} from 'node:perf_hooks'
 
-import type {Clock} from '../clock.js'
+import type {Clock} from '../../clock.js'
 
-import {systemClock} from '../clock.js'
+import {systemClock} from '../../clock.js'
 import {coarsenSamples, MAX_INTERVALS, onIntervalBoundaries} from './intervals.js'
 
 export interface ProcessProbe {

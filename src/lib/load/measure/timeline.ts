@@ -9,9 +9,9 @@
  * MAX_INTERVALS it doubles its interval, each coarse interval holding exactly
  * two fine ones.
  */
-import type {Clock} from '../clock.js'
+import type {Clock} from '../../clock.js'
 
-import {ClassCounter, decodeHistogram, encodeHistogram, type Histogram, newHistogram, recordMs, summarize} from '../stats.js'
+import {ClassCounter, decodeHistogram, encodeHistogram, type Histogram, newHistogram, recordMs, summarize} from './histogram.js'
 import {MAX_INTERVALS, widenedInterval} from './intervals.js'
 
 export interface IntervalLatency {

@@ -9,7 +9,7 @@
  * refused: never retried), other (500 and the rest).
  */
 import type {ByteWriter} from '../../format/byte-writer.js'
-import type {TransportResponse} from '../transport.js'
+import type {TransportResponse} from '../send/transport.js'
 
 export interface FailedRecords {
   /** Error class: http_<status> of the item, or "partial" for records a 2xx refused without a status. */

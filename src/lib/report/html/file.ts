@@ -4,7 +4,7 @@
  */
 import {readFile, writeFile} from 'node:fs/promises'
 
-import type {AggregateResult, RunResult} from '../../load/result.js'
+import type {AggregateResult, RunResult} from '../../load/result/types.js'
 
 import {usageError} from '../../errors.js'
 import {renderHtmlReport} from './report.js'

@@ -5,9 +5,9 @@
  */
 import type {ClickHouseView} from '../../load/measure/clickhouse-view.js'
 import type {Timeline} from '../../load/measure/timeline.js'
-import type {AggregateResult, Measurements, RunResult} from '../../load/result.js'
+import type {AggregateResult, Measurements, RunResult} from '../../load/result/types.js'
 
-import {verdictOf} from '../../load/measure/verdict.js'
+import {verdictOf} from '../../load/measure/bottleneck.js'
 import {compactNumber, escapeHtml as esc, lineChart, type Series} from './svg-chart.js'
 import {STYLE} from './style.js'
 

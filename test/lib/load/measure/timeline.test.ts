@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
 import {bounded, coarsen, mergeTimelines, type Timeline, timelineTotals, TimelineRecorder} from '../../../../src/lib/load/measure/timeline.js'
-import {sendLoad} from '../../../../src/lib/load/sender.js'
-import {decodeHistogram} from '../../../../src/lib/load/stats.js'
+import {sendLoad} from '../../../../src/lib/load/send/sender.js'
+import {decodeHistogram} from '../../../../src/lib/load/measure/histogram.js'
 import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {FakeClock, ok, scriptedTransport} from '../fakes.js'
 

@@ -8,12 +8,12 @@
 import {expect} from 'chai'
 
 import type {ProtocolConfig} from '../../../../src/lib/load/protocols/index.js'
-import type {RunResult} from '../../../../src/lib/load/result.js'
+import type {RunResult} from '../../../../src/lib/load/result/types.js'
 import type {Store} from '../../../../src/lib/store/index.js'
 
-import {applyChecks} from '../../../../src/lib/load/check.js'
-import {openStoreCounter, verifyRun} from '../../../../src/lib/load/verify/verify.js'
-import {runWorker} from '../../../../src/lib/load/worker.js'
+import {applyChecks} from '../../../../src/lib/load/checks/checks.js'
+import {openStoreCounter, verifyRun} from '../../../../src/lib/verify/verify.js'
+import {runWorker} from '../../../../src/lib/load/session/worker.js'
 import {backends, storeOrSkip} from '../../../helpers.js'
 import {type Decision, type ReceiverOptions, startReceiver} from '../../../fixtures/receivers/receiver.js'
 

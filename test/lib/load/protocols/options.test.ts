@@ -3,7 +3,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {type LoadFlagValues, parseLoadFlags, workerRunArgs} from '../../../../src/lib/load/options.js'
+import {type LoadFlagValues, parseLoadFlags, workerRunArgs} from '../../../../src/lib/load/settings.js'
 import {expectUsageError} from '../../../helpers.js'
 
 const flags: LoadFlagValues = {

@@ -7,13 +7,13 @@ import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 
 import type {ProtocolConfig} from '../../../../src/lib/load/protocols/index.js'
-import type {RunResult} from '../../../../src/lib/load/result.js'
+import type {RunResult} from '../../../../src/lib/load/result/types.js'
 
 import {createEncoder} from '../../../../src/lib/load/protocols/index.js'
 import {severityNumber} from '../../../../src/lib/load/protocols/otlp.js'
 import {ByteWriter} from '../../../../src/lib/format/byte-writer.js'
 import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
-import {runWorker} from '../../../../src/lib/load/worker.js'
+import {runWorker} from '../../../../src/lib/load/session/worker.js'
 import {type ReceivedRecord, type ReceiverProtocol, startReceiver} from '../../../fixtures/receivers/receiver.js'
 
 const LOGS = 2000

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 
 import {bulkEncoder} from '../../../../src/lib/load/protocols/elasticsearch.js'
 import {otlpEncoder} from '../../../../src/lib/load/protocols/otlp.js'
-import {sendLoad, type SenderOptions} from '../../../../src/lib/load/sender.js'
+import {sendLoad, type SenderOptions} from '../../../../src/lib/load/send/sender.js'
 import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {FakeClock, scriptedTransport, type SentRequest} from '../fakes.js'
 
@@ -71,7 +71,7 @@ describe('load/sender: acknowledgements per record', () => {
 
 describe('load/aggregate: the assessment of a run whose records were refused one by one', () => {
   it('names the refused logs when no whole batch failed, and keeps the excellent grade for a clean run only', async () => {
-    const {assess} = await import('../../../../src/lib/load/aggregate.js')
+    const {assess} = await import('../../../../src/lib/load/result/aggregate.js')
     const run = (failed: number) =>
       assess({
         errors: {byClass: {}, logsByClass: failed ? {partial: failed} : {}, samples: {}, total: 0},

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {buildAggregate, workerReport} from '../../../../src/lib/load/aggregate.js'
-import {verdictOf} from '../../../../src/lib/load/measure/verdict.js'
+import {buildAggregate, workerReport} from '../../../../src/lib/load/result/aggregate.js'
+import {verdictOf} from '../../../../src/lib/load/measure/bottleneck.js'
 import {parseResultDocument} from '../../../../src/lib/report/html/file.js'
 import {renderHtmlReport} from '../../../../src/lib/report/html/report.js'
 import {lineChart, niceCeiling} from '../../../../src/lib/report/html/svg-chart.js'

@@ -1,0 +1,203 @@
+/**
+ * One worker, end to end: synthesiser + transport + load loop, turned into a
+ * RunResult document. Verification and thresholds are applied by `check.ts`.
+ */
+import os from 'node:os'
+import {performance} from 'node:perf_hooks'
+
+import type {Clock} from '../../clock.js'
+import type {RunConfig, RunResult} from '../result/types.js'
+import type {ProgressSnapshot, SendOutcome, WorkerSlot} from '../send/sender.js'
+import type {Transport} from '../send/transport.js'
+
+import {sampleProcess} from '../measure/resources.js'
+import {TimelineRecorder} from '../measure/timeline.js'
+import type {BodyTemplate} from '../generate/body-template.js'
+
+import {countsByKind} from '../protocols/ack.js'
+import {createEncoder, type ProtocolConfig} from '../protocols/index.js'
+import {RESULT_VERSION} from '../result/types.js'
+import {sendLoad} from '../send/sender.js'
+import {encodeHistogram, summarize} from '../measure/histogram.js'
+import {DEFAULT_APPS, LogSynth, type Payload, type Weighted} from '../generate/synth.js'
+import {undiciTransport} from '../send/transport.js'
+
+export interface WorkerOptions {
+  target: URL
+  runId: string
+  seed: number
+  apps?: Weighted[]
+  errorRate?: number
+  payload: Payload
+  /** The wire protocol (the JSON shape of `payload` when absent). */
+  protocol?: ProtocolConfig
+  template?: BodyTemplate
+  batchSize: number
+  headers?: Record<string, string>
+  logs?: number
+  durationMs?: number
+  concurrency: number
+  rate?: number
+  maxInFlight?: number
+  retries: number
+  timeoutMs: number
+  worker: WorkerSlot
+  progressIntervalMs?: number
+  onProgress?: (snapshot: ProgressSnapshot) => void
+  signal?: AbortSignal
+  /** Width of one timeline interval, ms (default 1000). */
+  intervalMs?: number
+}
+
+export interface ProcessStats {
+  pid: number
+  host: string
+  /** Peak resident set size so far, bytes. */
+  peakRssBytes(): number
+  /** CPU time used so far, ms. */
+  cpuMs(): {user: number; system: number}
+}
+
+export const processStats: ProcessStats = {
+  cpuMs() {
+    const usage = process.cpuUsage()
+    return {system: usage.system / 1000, user: usage.user / 1000}
+  },
+  host: os.hostname(),
+  peakRssBytes: () => process.resourceUsage().maxRSS * 1024,
+  pid: process.pid,
+}
+
+export interface WorkerDeps {
+  transport?: Transport
+  clock?: Clock
+  random?: () => number
+  process?: ProcessStats
+}
+
+export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
+  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
+  const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
+  const connections = options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128)
+  const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
+  const proc = deps.process ?? processStats
+  const cpuBefore = proc.cpuMs()
+  const timeline = new TimelineRecorder(options.intervalMs ?? 1000, deps.clock ?? {wallNow: () => Date.now()})
+  const sampler = sampleProcess(timeline, {clock: deps.clock})
+  const loopBefore = performance.eventLoopUtilization()
+  let outcome: SendOutcome
+  try {
+    outcome = await sendLoad({
+      batchSize: options.batchSize,
+      clock: deps.clock,
+      concurrency: options.concurrency,
+      durationMs: options.durationMs,
+      encoder,
+      headers: options.headers,
+      logs: options.logs,
+      maxInFlight: options.maxInFlight,
+      onProgress: options.onProgress,
+      payload: options.payload,
+      progressIntervalMs: options.progressIntervalMs,
+      random: deps.random,
+      rate: options.rate,
+      retries: options.retries,
+      signal: options.signal,
+      synth,
+      transport,
+      worker: options.worker,
+      intervals: timeline,
+    })
+  } finally {
+    sampler.stop()
+    if (!deps.transport) await transport.close()
+  }
+
+  const loop = performance.eventLoopUtilization(loopBefore)
+
+  const cpuAfter = proc.cpuMs()
+  const config: RunConfig = {
+    apps: options.apps ?? [...DEFAULT_APPS],
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+    durationMs: options.durationMs,
+    errorRate: options.errorRate ?? 0,
+    logs: options.logs,
+    maxInFlight: options.rate === undefined ? undefined : (options.maxInFlight ?? 128),
+    model: options.rate === undefined ? 'closed' : 'open',
+    payload: options.payload,
+    protocol: options.protocol ?? {name: 'json'},
+    rate: options.rate,
+    retries: options.retries,
+    seed: options.seed,
+    target: options.target.href,
+    template: options.template?.file,
+    timeoutMs: options.timeoutMs,
+    worker: options.worker,
+  }
+  const cpuUser = cpuAfter.user - cpuBefore.user
+  const cpuSystem = cpuAfter.system - cpuBefore.system
+  const result = resultFromOutcome(outcome, {
+    config,
+    host: proc.host,
+    pid: proc.pid,
+    resources: {
+      cpuPerLogUs: outcome.logs.sent > 0 ? round(((cpuUser + cpuSystem) * 1000) / outcome.logs.sent, 3) : 0,
+      cpuSystemMs: Math.round(cpuSystem),
+      cpuUserMs: Math.round(cpuUser),
+      peakRssBytes: proc.peakRssBytes(),
+      busyMs: Math.round(loop.active),
+    },
+    runId: options.runId,
+  })
+  result.timeline = timeline.toJSON()
+  return result
+}
+
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits
+  return Math.round(value * factor) / factor
+}
+
+/** Logs per second of `count` over `ms`. */
+export function perSecond(count: number, ms: number): number {
+  return ms > 0 ? round((count * 1000) / ms, 1) : 0
+}
+
+export function resultFromOutcome(
+  outcome: SendOutcome,
+  context: {config: RunConfig; runId: string; host: string; pid: number; resources: RunResult['resources']},
+): RunResult {
+  const {config} = context
+  const failedKeys = outcome.failedBatches.map((b) => b * config.worker.count + config.worker.index)
+  return {
+    batches: outcome.batches,
+    bytes: {sent: outcome.bytesSent},
+    config,
+    durationMs: round(outcome.durationMs, 3),
+    endedAt: new Date(outcome.endedAtMs).toISOString(),
+    errors: {...outcome.errors, logsByKind: countsByKind(outcome.errors.logsByClass), samples: outcome.errorSamples},
+    failedBatches: {keys: failedKeys, truncated: outcome.failedBatchesTruncated},
+    host: context.host,
+    interrupted: outcome.stopReason === 'interrupted',
+    kind: 'run',
+    latency: {...summarize(outcome.latency), histogram: encodeHistogram(outcome.latency)},
+    logs: outcome.logs,
+    pid: context.pid,
+    rate: outcome.rate ? {achievedLogsPerSecond: perSecond(outcome.logs.acked, outcome.durationMs), targetLogsPerSecond: outcome.rate.targetLogsPerSecond} : null,
+    resources: context.resources,
+    retries: outcome.retries,
+    runId: context.runId,
+    serviceLatency: {...summarize(outcome.service), histogram: encodeHistogram(outcome.service)},
+    startedAt: new Date(outcome.startedAtMs).toISOString(),
+    stopReason: outcome.stopReason,
+    thresholds: [],
+    throughput: {
+      batchesPerSecond: perSecond(outcome.batches.acked, outcome.durationMs),
+      bytesPerSecond: Math.round(perSecond(outcome.bytesSent, outcome.durationMs)),
+      logsPerSecond: perSecond(outcome.logs.acked, outcome.durationMs),
+    },
+    verification: null,
+    version: RESULT_VERSION,
+  }
+}

@@ -1,0 +1,224 @@
+import {expect} from 'chai'
+import {PassThrough} from 'node:stream'
+
+import type {RunResult} from '../../../../src/lib/load/result/types.js'
+import type {Spawner, WorkerExit, WorkerHandle} from '../../../../src/lib/load/workers/spawn.js'
+
+import {waitForGo} from '../../../../src/lib/load/workers/barrier.js'
+import {runParallel, splitExactly, workerArgs} from '../../../../src/lib/load/workers/parallel.js'
+import {encodeEvent, GO_LINE} from '../../../../src/lib/load/workers/events.js'
+import {workerResult} from '../results.js'
+
+type Behaviour = 'ok' | 'die' | 'error' | 'slow'
+
+interface FakeWorker {
+  handle: WorkerHandle
+  args: string[]
+  signals: NodeJS.Signals[]
+  went: boolean
+}
+
+/** A spawner whose workers follow a script: announce, wait for go, report (or die). */
+function fakeSpawner(behaviours: Behaviour[], log: string[]): {spawn: Spawner; workers: FakeWorker[]} {
+  const workers: FakeWorker[] = []
+  const spawn: Spawner = (args, index) => {
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    const stdin = new PassThrough()
+    let exit!: (value: WorkerExit) => void
+    const exited = new Promise<WorkerExit>((resolve) => (exit = resolve))
+    const worker: FakeWorker = {
+      args,
+      handle: {
+        exited,
+        kill(signal) {
+          worker.signals.push(signal)
+          onSignal(signal)
+        },
+        pid: 5000 + index,
+        stderr,
+        stdin,
+        stdout,
+      },
+      signals: [],
+      went: false,
+    }
+    workers.push(worker)
+    let finished = false
+    const end = (value: WorkerExit) => {
+      if (finished) return
+      finished = true
+      stdout.end()
+      stderr.end()
+      exit(value)
+    }
+
+    let result: RunResult | undefined
+    const report = (interrupted: boolean) => {
+      stdout.write(encodeEvent('result', {result: {...result!, interrupted, stopReason: interrupted ? 'interrupted' : 'completed'}}))
+    }
+
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (finished) return
+      if (signal === 'SIGKILL') return end({exitCode: null, signal: 'SIGKILL'})
+      log.push(`worker ${index} got ${signal}`)
+      report(true)
+      end({exitCode: 130, signal: null})
+    }
+
+    void (async () => {
+      const logs = Number(args[args.indexOf('--logs') + 1])
+      result = await workerResult({count: Number(args[args.indexOf('--worker-count') + 1]), index, latencyMs: 5, logs})
+      stdout.write(encodeEvent('start', {pid: 5000 + index, plannedLogs: logs, runId: 'run-agg', target: 'http://x', worker: {count: 3, index}}))
+      // Workers become ready at different times.
+      await new Promise((resolve) => setTimeout(resolve, 5 * index))
+      log.push(`worker ${index} ready`)
+      stdout.write(encodeEvent('ready', {worker: index}))
+      worker.went = await waitForGo(stdin)
+      if (!worker.went) return end({exitCode: 130, signal: null})
+      log.push(`worker ${index} go`)
+      const behaviour = behaviours[index]
+      if (behaviour === 'die') {
+        stderr.write('FATAL ERROR: Reached heap limit\n')
+        return end({exitCode: null, signal: 'SIGKILL'})
+      }
+
+      if (behaviour === 'error') {
+        stdout.write(encodeEvent('error', {error: {exitCode: 3, kind: 'environment', message: 'cannot reach http://x (ECONNREFUSED)'}}))
+        return end({exitCode: 3, signal: null})
+      }
+
+      stdout.write(encodeEvent('progress', {...(await progressOf(logs)), worker: index}))
+      if (behaviour === 'slow') return // Runs until signalled.
+      report(false)
+      end({exitCode: 0, signal: null})
+    })()
+    return worker.handle
+  }
+
+  return {spawn, workers}
+}
+
+async function progressOf(logs: number) {
+  return {
+    batches: {acked: 1, failed: 0, sent: 1},
+    elapsedMs: 10,
+    inFlight: 0,
+    logs: {acked: logs, failed: 0, sent: logs},
+    logsPerSecond: 1,
+    p50Ms: 1,
+    p99Ms: 1,
+    plannedLogs: logs,
+    retries: 0,
+  }
+}
+
+describe('load/parallel', () => {
+  it('splits work exactly', () => {
+    expect(splitExactly(10, 3)).to.deep.equal([4, 3, 3])
+    expect(splitExactly(8_000_000, 4)).to.deep.equal([2_000_000, 2_000_000, 2_000_000, 2_000_000])
+    expect(splitExactly(50_000, 3).reduce((a, b) => a + b, 0)).to.equal(50_000)
+    expect(splitExactly(2, 4)).to.deep.equal([1, 1, 0, 0])
+  })
+
+  it('gives each worker its slot, share of logs and of the rate', () => {
+    const args = workerArgs({commonArgs: ['--target', 'http://t'], logsPerWorker: [4, 3, 3], ratePerWorker: [34, 33, 33], workers: 3}, 1)
+    expect(args.slice(0, 3)).to.deep.equal(['run', '--events', '--barrier'])
+    const value = (name: string) => args[args.indexOf(name) + 1]
+    expect([value('--worker-index'), value('--worker-count'), value('--logs'), value('--rate'), value('--target')]).to.deep.equal(['1', '3', '3', '33', 'http://t'])
+  })
+
+  it('releases the workers together once all are ready, and collects their results and progress', async () => {
+    const log: string[] = []
+    const {spawn, workers} = fakeSpawner(['ok', 'ok', 'ok'], log)
+    const progress: number[] = []
+    const outcome = await runParallel({
+      commonArgs: [],
+      logsPerWorker: splitExactly(1000, 3),
+      onEvent: (worker, event) => event.type === 'progress' && progress.push(worker),
+      spawn,
+      workers: 3,
+    })
+    expect(outcome.interrupted).to.equal(false)
+    expect(outcome.workers.map((w) => w.status)).to.deep.equal(['ok', 'ok', 'ok'])
+    expect(outcome.workers.map((w) => w.logs.acked)).to.deep.equal([334, 333, 333])
+    expect(outcome.workers.map((w) => w.pid)).to.deep.equal([5000, 5001, 5002])
+    expect(progress.sort()).to.deep.equal([0, 1, 2])
+    // Nobody went before everybody was ready.
+    const firstGo = log.findIndex((line) => line.endsWith('go'))
+    expect(log.slice(0, firstGo).filter((line) => line.endsWith('ready'))).to.have.length(3)
+    expect(workers.every((w) => w.went && w.signals.length === 0)).to.equal(true)
+  })
+
+  it('reports a worker that dies with its error while the others still count', async () => {
+    const {spawn} = fakeSpawner(['ok', 'die', 'error'], [])
+    const outcome = await runParallel({commonArgs: [], logsPerWorker: [500, 500, 500], spawn, workers: 3})
+    const [ok, died, errored] = outcome.workers
+    expect(ok).to.include({status: 'ok'})
+    expect(ok.logs.acked).to.equal(500)
+    expect(died).to.include({signal: 'SIGKILL', status: 'failed'})
+    expect(died.error).to.equal('killed by SIGKILL: FATAL ERROR: Reached heap limit before reporting a result')
+    expect(errored).to.include({exitCode: 3, status: 'failed'})
+    expect(errored.error).to.include('cannot reach http://x (ECONNREFUSED)')
+  })
+
+  it('on abort stops every live worker exactly once and keeps their partial results', async () => {
+    const controller = new AbortController()
+    const {spawn, workers} = fakeSpawner(['ok', 'slow', 'slow'], [])
+    const exits: number[] = []
+    const running = runParallel({
+      commonArgs: [],
+      logsPerWorker: [100, 100, 100],
+      onEvent(worker, event) {
+        if (event.type === 'progress' && worker === 2) setTimeout(() => controller.abort(), 20)
+      },
+      onExit: (worker) => exits.push(worker),
+      signal: controller.signal,
+      spawn,
+      workers: 3,
+    })
+    const outcome = await running
+    expect(outcome.interrupted).to.equal(true)
+    expect(outcome.workers.map((w) => w.status)).to.deep.equal(['ok', 'interrupted', 'interrupted'])
+    expect(outcome.workers[1].result?.interrupted).to.equal(true)
+    expect(workers[0].signals).to.deep.equal([])
+    expect(workers[1].signals).to.deep.equal(['SIGTERM'])
+    expect(workers[2].signals).to.deep.equal(['SIGTERM'])
+    expect(exits.sort()).to.deep.equal([0, 1, 2])
+  })
+
+  it('kills workers that ignore the stop after the grace period, and reports them failed', async () => {
+    const controller = new AbortController()
+    const handles: WorkerHandle[] = []
+    const signals: string[] = []
+    const spawn: Spawner = () => {
+      let exit!: (value: WorkerExit) => void
+      const stdout = new PassThrough()
+      const handle: WorkerHandle = {
+        exited: new Promise((resolve) => (exit = resolve)),
+        kill(signal) {
+          signals.push(signal)
+          if (signal === 'SIGKILL') {
+            stdout.end()
+            exit({exitCode: null, signal: 'SIGKILL'})
+          }
+        },
+        pid: 1,
+        stderr: new PassThrough(),
+        stdin: new PassThrough(),
+        stdout,
+      }
+      handles.push(handle)
+      setTimeout(() => stdout.write(encodeEvent('ready', {worker: 0})), 1)
+      return handle
+    }
+
+    setTimeout(() => controller.abort(), 30)
+    const outcome = await runParallel({commonArgs: [], graceMs: 50, logsPerWorker: [10], signal: controller.signal, spawn, workers: 1})
+    expect(signals).to.deep.equal(['SIGTERM', 'SIGKILL'])
+    // It never reported: it counts as failed, with the reason.
+    expect(outcome.workers[0]).to.include({signal: 'SIGKILL', status: 'failed'})
+    expect(outcome.workers[0].error).to.include('killed by SIGKILL')
+    expect(GO_LINE).to.equal('go\n')
+  })
+})

@@ -1,0 +1,144 @@
+import {expect} from 'chai'
+
+import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/verify/verify.js'
+import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../src/lib/store/index.js'
+import {backends, storeOrSkip} from '../../helpers.js'
+
+const WORKERS = 2
+const BATCH = 10
+
+/** The seqs of batch b of worker k: index i in [b·BATCH, (b+1)·BATCH), seq = i·WORKERS + k. */
+function batchSeqs(worker: number, batch: number): number[] {
+  return Array.from({length: BATCH}, (_, j) => (batch * BATCH + j) * WORKERS + worker)
+}
+
+function rows(runId: string, seqs: number[]): LogRow[] {
+  const now = Date.now()
+  return seqs.map((seq) => ({
+    app_id: 'app',
+    batch_id: '',
+    created_at: now,
+    level: 'info',
+    message: `log ${seq}`,
+    metadata: JSON.stringify({run_id: runId, seq}),
+    run_id: runId,
+    seq,
+    source: '',
+    timestamp: now,
+  }))
+}
+
+for (const backend of backends) {
+  describe(`load/verify on the ${backend.name} back end`, function () {
+    let store: Store | undefined
+    let counter: RunCounter
+
+    const insert = async (runId: string, seqs: number[]) => {
+      const encode = makeRowEncoder(store!.info.capabilities)
+      await store!.insert(rows(runId, seqs).map((row) => encode(row)).join(''))
+    }
+
+    before(async function () {
+      store = await storeOrSkip(this, backend)
+      await store.ensureSchema()
+      counter = await openStoreCounter(store)
+    })
+
+    after(async () => {
+      if (store) await store.command(`DROP DATABASE IF EXISTS \`${store.info.database}\``)
+      await store?.close()
+    })
+
+    it('counts only the batches the results sent, so other rows of the run id cannot hide a missing log', async () => {
+      // Worker 0 sent 2 batches (20 logs acknowledged) but only its first batch is stored; worker 1
+      // died before reporting (or ran earlier with the same id) and left 3 batches of rows.
+      await insert('run-cover', batchSeqs(0, 0))
+      for (let batch = 0; batch < 3; batch++) await insert('run-cover', batchSeqs(1, batch))
+      const input = {acked: 20, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-cover', workers: WORKERS}
+      const covered = await verifyRun(counter, {...input, sentBatches: [2, 0]})
+      expect(covered).to.deep.include({missing: 10, ok: false, outside: 30, stored: 10, unique: 10})
+      // Counting every row of the run id, as before, the 30 foreign rows hide the 10 missing ones.
+      const everything = await verifyRun(counter, input)
+      expect(everything.missing).to.equal(0)
+    })
+
+    it('counts stored, missing and duplicated logs of a run exactly, apart from batches that were not acknowledged', async () => {
+      // Worker 0 and 1 sent 3 batches each; batch 2 of worker 1 failed (key 2·2+1 = 5) but landed anyway.
+      const seqs: number[] = []
+      for (let worker = 0; worker < WORKERS; worker++) for (let batch = 0; batch < 3; batch++) seqs.push(...batchSeqs(worker, batch))
+      const lost = batchSeqs(0, 1).slice(0, 3)
+      const stored = seqs.filter((seq) => !lost.includes(seq))
+      await insert('run-verify', stored)
+      await insert('run-verify', batchSeqs(0, 0).slice(0, 2))
+      await insert('run-other', seqs)
+      const v = await verifyRun(counter, {acked: 50, batchSize: BATCH, failedKeys: [5], failedKeysComplete: true, runId: 'run-verify', workers: WORKERS})
+      expect(v).to.deep.include({
+        acked: 50,
+        duplicated: 2,
+        exact: true,
+        missing: 3,
+        ok: false,
+        runId: 'run-verify',
+        stored: 59,
+        unacknowledged: 10,
+        unique: 57,
+        waitedMs: 0,
+      })
+      expect(v.store).to.include(store!.info.database)
+    })
+
+    it('reports a complete run as ok, and a run with no rows as all missing', async () => {
+      await insert('run-complete', [0, 1, 2, 3])
+      const ok = await verifyRun(counter, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-complete', workers: 1})
+      expect(ok).to.deep.include({duplicated: 0, missing: 0, ok: true, stored: 4})
+      const none = await verifyRun(counter, {acked: 7, batchSize: BATCH, failedKeys: [], failedKeysComplete: false, runId: 'run-never', workers: 1})
+      expect(none).to.deep.include({exact: false, missing: 7, ok: false, stored: 0})
+    })
+
+    it('waits for rows that land late when asked to', async () => {
+      await insert('run-late', [0, 1])
+      const later = new Promise<void>((resolve) => {
+        setTimeout(() => insert('run-late', [2, 3]).then(resolve, resolve), 300)
+      })
+      const v = await verifyRun(counter, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-late', workers: 1}, {pollMs: 100, waitMs: 10_000})
+      await later
+      expect(v).to.deep.include({missing: 0, ok: true, stored: 4})
+      expect(v.waitedMs).to.be.greaterThan(0)
+    })
+
+    it('never puts the run id into the SQL text', async () => {
+      const profile = await profileSql(store!)
+      const sql = verificationQuery(store!.tableRef, profile, {failedKeys: [1]})
+      expect(sql).to.include('{runId:String}')
+      expect(sql).to.include('{failed:Array(UInt64)}')
+      expect(verificationQuery(store!.tableRef, profile, {failedKeys: []})).not.to.include('failed')
+    })
+
+    it('measures the read-back delay from the last acknowledgement to the count that found every log', async () => {
+      await insert('run-delay', [0, 1])
+      const lastAckAtMs = Date.now()
+      const later = new Promise<void>((resolve) => {
+        setTimeout(() => insert('run-delay', [2, 3]).then(resolve, resolve), 600)
+      })
+      const input = {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, lastAckAtMs, runId: 'run-delay', workers: 1}
+      const v = await verifyRun(counter, input, {pollMs: 50, waitMs: 10_000})
+      await later
+      expect(v).to.deep.include({missing: 0, ok: true, pollMs: 50})
+      expect(v.readBackDelayMs).to.be.at.least(600).and.below(5000)
+      // Without waiting, the same shortfall is missing logs and no delay.
+      await insert('run-delay-2', [0])
+      const early = await verifyRun(counter, {...input, runId: 'run-delay-2'})
+      expect(early).to.deep.include({missing: 3, readBackDelayMs: null})
+    })
+  })
+}
+
+describe('load/verify: the verification request serve answers', () => {
+  it('takes a well-formed input and refuses anything else', () => {
+    const input = {acked: 10, batchSize: 5, failedKeys: [1], failedKeysComplete: true, runId: 'run-1', sentBatches: [2], workers: 1}
+    expect(parseVerifyInput(input)).to.deep.equal(input)
+    for (const bad of [null, 'x', {...input, runId: "x' OR 1"}, {...input, acked: -1}, {...input, workers: 0}, {...input, failedKeys: ['1']}, {...input, sentBatches: [1.5]}]) {
+      expect(() => parseVerifyInput(bad), JSON.stringify(bad)).to.throw(TypeError)
+    }
+  })
+})
