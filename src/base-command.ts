@@ -1,42 +1,21 @@
 import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
+import {createInterface} from 'node:readline'
 
-import {readEnv, DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE, type EnvConfig} from './lib/config.js'
-import {ExitCode, LogbenchError, messageOf, usageError} from './lib/errors.js'
+import type {AnalysisResult} from './lib/analyze/index.js'
+import type {SessionOutcome} from './lib/load/session/endpoints.js'
+import type {AggregateResult, RunResult} from './lib/load/result/types.js'
 import type {StoreOptions} from './lib/store/index.js'
 
+import {type StoreFlagValues} from './flags.js'
+import {readEnv, DEFAULT_DATABASE, type EnvConfig} from './lib/config.js'
+import {environmentError, exitCodeOfError, ExitCode, LogbenchError, messageOf, runExitCode, usageError} from './lib/errors.js'
+import {writeHtmlReport} from './lib/report/html/file.js'
+import type {ProgressMode} from './lib/report/progress.js'
 
-/** Flags of every command that talks to storage. Values missing from the command line come from the environment. */
-export const storeFlags = {
-  'clickhouse-url': Flags.string({
-    description: 'ClickHouse HTTP URL (env CLICKHOUSE_URL); without it the embedded engine is used',
-    helpGroup: 'STORAGE',
-  }),
-  'clickhouse-user': Flags.string({description: 'ClickHouse user (env CLICKHOUSE_USER)', helpGroup: 'STORAGE'}),
-  'clickhouse-password': Flags.string({description: 'ClickHouse password (env CLICKHOUSE_PASSWORD); never printed', helpGroup: 'STORAGE'}),
-  database: Flags.string({description: `database (env CLICKHOUSE_DATABASE) [default: ${DEFAULT_DATABASE}]`, helpGroup: 'STORAGE'}),
-  table: Flags.string({default: DEFAULT_TABLE, description: 'table', helpGroup: 'STORAGE'}),
-  'data-dir': Flags.string({default: DEFAULT_DATA_DIR, description: 'data directory of the embedded engine', helpGroup: 'STORAGE'}),
-}
+/** What to say when a run could not reach its target at all. */
+const UNREACHABLE_HINT = 'start the ingest endpoint (e.g. "logbench serve"), check --target, or leave --target out to use an embedded serve'
 
-/** Where logbench's roles live in the user's table (src/lib/store/profile.ts). */
-export const profileFlags = {
-  column: Flags.string({
-    description:
-      'where a role lives in your table: ROLE=COLUMN, or ROLE=COLUMN.KEY for a key inside a JSON text or Map column (repeatable). Roles: event_time, ingest_time, app, level, message, source, run_id, seq. Detected from the columns when not given',
-    helpGroup: 'TABLE',
-    multiple: true,
-  }),
-}
-
-export interface StoreFlagValues {
-  'clickhouse-url'?: string
-  'clickhouse-user'?: string
-  'clickhouse-password'?: string
-  database?: string
-  table: string
-  'data-dir': string
-}
 
 /**
  * The base of every logbench command: the --json envelope and exit codes, the
@@ -98,25 +77,70 @@ export abstract class BaseCommand extends Command {
     }
   }
 
-  /** Mark the run as having failed its checks: the result is still printed, the exit code is 4. */
-  protected failChecks(): void {
-    if (!process.exitCode || process.exitCode === ExitCode.unverified) process.exitCode = ExitCode.checksFailed
+  /** Set the exit code of a finished run (130, 4, 5 or 0: errors.ts decides), keeping a worse one already set. */
+  protected endRun(outcome: {interrupted: boolean; failed: boolean; unverified?: string}): void {
+    const code = runExitCode(outcome)
+    if (code === ExitCode.ok) return
+    const current = process.exitCode
+    if (code === ExitCode.unverified && current !== undefined && current !== 0) return
+    process.exitCode = code
   }
 
-  /** The run is measured and printed, but verification could not run: exit 5 unless something worse is set. */
-  protected markUnverified(): void {
-    if (!process.exitCode) process.exitCode = ExitCode.unverified
+  /**
+   * The common ending of the load commands: the HTML report when asked, exit 3 when the target could
+   * not be reached at all, the human report and the failed checks (not under --json), then the exit code.
+   */
+  protected async finishLoad<R extends RunResult | AggregateResult>(
+    outcome: SessionOutcome<R>,
+    options: {
+      report?: string
+      render?: (result: R, context: Omit<SessionOutcome<R>, 'result' | 'verdict'>) => string
+      /** This command was interrupted (default: the result says so); merge reads results of interrupted workers without being interrupted itself. */
+      interrupted?: boolean
+    },
+  ): Promise<R & {analysis?: AnalysisResult}> {
+    const {result} = outcome
+    if (options.report) await writeHtmlReport(options.report, result)
+    if (outcome.unreachable) throw environmentError(outcome.unreachable, UNREACHABLE_HINT)
+    if (options.render && !this.jsonEnabled()) {
+      this.log(options.render(result, outcome))
+      for (const reason of outcome.verdict.reasons) process.stderr.write(`check failed: ${reason}\n`)
+    }
+
+    this.endRun({failed: outcome.verdict.failed, interrupted: options.interrupted ?? result.interrupted, unverified: outcome.verdict.unverified})
+    return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 
-  /** Exit code of a finished load: 4 when a check failed, else 5 when verification could not run. */
-  protected endChecks(verdict: {failed: boolean; unverified?: string}): void {
-    if (verdict.failed) this.failChecks()
-    else if (verdict.unverified) this.markUnverified()
+  /** Ask on the terminal (stderr); anything but y/yes, Ctrl+C included, is no. */
+  protected confirm(question: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
+      let answered = false
+      const finish = (yes: boolean) => {
+        if (answered) return
+        answered = true
+        rl.close()
+        resolve(yes)
+      }
+
+      rl.on('SIGINT', () => {
+        process.stderr.write('\n')
+        finish(false)
+      })
+      rl.on('close', () => finish(false))
+      rl.question(question, (answer) => finish(/^(y|yes)$/i.test(answer.trim())))
+    })
   }
 
-  /** End with 130 after the partial result is printed. */
-  protected markInterrupted(): void {
-    process.exitCode = ExitCode.interrupted
+  /** How progress is shown: listr2 on a terminal, plain lines otherwise, nothing under --json. */
+  protected get progressMode(): ProgressMode {
+    if (this.jsonEnabled()) return 'none'
+    return process.stderr.isTTY ? 'tty' : 'plain'
+  }
+
+  /** Whether a terminal is there to ask on (and the output is not --json). */
+  protected get interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !this.jsonEnabled()
   }
 
   protected async init(): Promise<void> {
@@ -135,7 +159,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
-    const exitCode = exitCodeOf(error)
+    const exitCode = exitCodeOfError(error)
     process.exitCode = exitCode
     if (this.jsonEnabled()) {
       this.logJson({
@@ -157,13 +181,6 @@ export abstract class BaseCommand extends Command {
     else if (!(error instanceof LogbenchError)) lines.push('  (set DEBUG=1 for the stack trace)')
     process.stderr.write(lines.join('\n') + '\n')
   }
-}
-
-function exitCodeOf(error: Error & {exitCode?: number; oclif?: {exit?: number}}): number {
-  if (error instanceof LogbenchError) return error.exitCode
-  if (typeof error.oclif?.exit === 'number') return error.oclif.exit
-  if (error.name === 'AbortError') return ExitCode.interrupted
-  return ExitCode.internal
 }
 
 export {messageOf}

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
+import {BaseCommand} from '../base-command.js'
+import {profileFlags, storeFlags} from '../flags.js'
 import {
   analyze,
   type AnalysisResult,
@@ -14,7 +15,7 @@ import {
 import {fetchReports} from '../lib/analyze/http.js'
 import {renderAnalysis, reportCsv} from '../lib/analyze/render.js'
 import {repeatUntilAborted} from '../lib/analyze/watch.js'
-import {LogbenchError, usageError} from '../lib/errors.js'
+import {exitCodesHelp, LogbenchError, usageError} from '../lib/errors.js'
 import {openStore, parseColumnFlags, type Store} from '../lib/store/index.js'
 
 const listFlag = (description: string) =>
@@ -29,7 +30,9 @@ ${REPORT_NAMES.map((name) => `  ${name.padEnd(12)}${REPORT_DESCRIPTIONS[name]}`)
 
 Every report reads the table through its profile: the columns (or keys inside a JSON or Map column) that hold the event time, ingest time, app, level, message, source, run id and seq, detected from the columns or given with --column. The overview skips a report the table has no column for, saying which --column flag would supply it; a report named on the command line that cannot run exits 2.
 
-rates counts logs in buckets of the ingest time (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.`
+rates counts logs in buckets of the ingest time (--bucket; by default the smallest of 1s, 2s, 5s, 10s, … that shows the data's span in at most 60 buckets) and gives each bucket its own per-second rate, so a burst is not hidden in a per-minute average. size fixes the guide's query, whose alias "rows" shadows the column inside sum(). Filters are bound as query parameters, never pasted into SQL. Times are UTC.
+
+${exitCodesHelp([0, 1, 2, 3, 130])}`
 
   static examples = [
     {command: '<%= config.bin %> analyze', description: 'An overview of every report'},

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
-import {createInterface} from 'node:readline'
 
-import {BaseCommand, profileFlags, storeFlags} from '../base-command.js'
+import {BaseCommand} from '../base-command.js'
+import {profileFlags, storeFlags} from '../flags.js'
 import {parseDuration} from '../lib/parse.js'
 import {type CleanupResult, executeCleanup, isDestructive, parseCleanupRequest, planCleanup, unexecutedResult} from '../lib/cleanup/index.js'
 import {describePlan, renderCleanup} from '../lib/cleanup/render.js'
-import {usageError} from '../lib/errors.js'
+import {exitCodesHelp, usageError} from '../lib/errors.js'
 import {openStore, parseColumnFlags} from '../lib/store/index.js'
 
 export default class Cleanup extends BaseCommand {
@@ -16,7 +16,9 @@ It works on logbench's own table, and on a table of yours when you name it with 
 
 --apps, --run-id and --before delete the rows that match all of them: with a lightweight DELETE where the server has it (ClickHouse 23.3+), otherwise with ALTER TABLE … DELETE awaited until the mutation is done (mutations_sync where the server has it, else by polling system.mutations). --truncate empties the table, --drop removes it, --optimize runs OPTIMIZE TABLE … FINAL (after any delete).
 
-Anything that removes data asks for confirmation on a terminal; without a terminal (scripts, CI, --json) it needs --yes and otherwise exits 2 without touching anything. --dry-run shows what would go.`
+Anything that removes data asks for confirmation on a terminal; without a terminal (scripts, CI, --json) it needs --yes and otherwise exits 2 without touching anything. --dry-run shows what would go.
+
+${exitCodesHelp([0, 1, 2, 3, 130])}`
 
   static examples = [
     {command: '<%= config.bin %> cleanup --truncate --yes', description: 'Empty the table between two load tests'},
@@ -69,7 +71,7 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     const mutationTimeoutMs = parseDuration(flags.timeout, '--timeout')
     const columns = parseColumnFlags(flags.column)
     const json = this.jsonEnabled()
-    const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !json
+    const {interactive} = this
     const destructive = isDestructive(request)
     // Refuse before opening anything: nothing can be deleted by a run that was not confirmed.
     if (destructive && !flags.yes && !flags['dry-run'] && !interactive) {
@@ -105,26 +107,5 @@ Anything that removes data asks for confirmation on a terminal; without a termin
     } finally {
       await store.close()
     }
-  }
-
-  /** Ask on the terminal (stderr); anything but y/yes, Ctrl+C included, is no. */
-  private confirm(question: string): Promise<boolean> {
-    return new Promise((resolve) => {
-      const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
-      let answered = false
-      const finish = (yes: boolean) => {
-        if (answered) return
-        answered = true
-        rl.close()
-        resolve(yes)
-      }
-
-      rl.on('SIGINT', () => {
-        process.stderr.write('\n')
-        finish(false)
-      })
-      rl.on('close', () => finish(false))
-      rl.question(question, (answer) => finish(/^(y|yes)$/i.test(answer.trim())))
-    })
   }
 }

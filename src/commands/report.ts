@@ -2,11 +2,15 @@ import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
 import {BaseCommand} from '../base-command.js'
-import {readResultDocument, writeHtmlReport} from '../lib/report/html/file.js'
+import {exitCodesHelp} from '../lib/errors.js'
+import {readResultDocument} from '../lib/load/result/read.js'
+import {writeHtmlReport} from '../lib/report/html/file.js'
 
 export default class Report extends BaseCommand {
   static summary = 'Render a saved result as the HTML report: charts over time, configuration, workers, verification, verdict.'
-  static description = `Reads a document written by "logbench run --json", "parallel --json" or "merge --json" (also of an interrupted run) and writes the same self-contained page that --report writes: inline styles and SVG charts, nothing fetched when it is opened, readable in a narrow window and printable.`
+  static description = `Reads a document written by "logbench run --json", "parallel --json" or "merge --json" (also of an interrupted run) and writes the same self-contained page that --report writes: inline styles and SVG charts, nothing fetched when it is opened, readable in a narrow window and printable.
+
+${exitCodesHelp([0, 1, 2])}`
 
   static examples = [
     {command: '<%= config.bin %> report result.json -o report.html', description: 'The HTML report of a saved run'},

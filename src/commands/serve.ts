@@ -2,8 +2,11 @@ import {Flags} from '@oclif/core'
 import {once} from 'node:events'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 
-import {BaseCommand, storeFlags} from '../base-command.js'
-import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer, verifyOverHttp} from '../lib/ingest/index.js'
+import {BaseCommand} from '../base-command.js'
+import {exitCodesHelp} from '../lib/errors.js'
+import {storeFlags} from '../flags.js'
+import {DEFAULT_BATCHER_OPTIONS, DEFAULT_LIMITS, type IngestStats, startIngestServer} from '../lib/ingest/index.js'
+import {verifyOverHttp} from '../lib/verify/route.js'
 import {openStoreCounter, type RunCounter} from '../lib/verify/verify.js'
 import {openStore, type StoreInfo} from '../lib/store/index.js'
 import {parseBytes, parseDuration} from '../lib/parse.js'
@@ -22,7 +25,9 @@ export default class Serve extends BaseCommand {
 
 GET /health (200, or 503 when storage is unreachable), GET /metrics (Prometheus text), the read-only reports of "logbench analyze" at GET /api/reports/<name> (what "analyze --target" reads when serve holds the embedded data directory), and POST /api/verify, which counts the stored rows of a run (what run, parallel and merge verify through when their target is this serve and no store is named). An Idempotency-Key header makes a retried request count once (see the README). SIGINT/SIGTERM stop accepting, flush, answer every request in flight and exit 0.
 
-Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHOUSE_URL) names a server.`
+Storage is the embedded engine in --data-dir unless --clickhouse-url (or CLICKHOUSE_URL) names a server.
+
+${exitCodesHelp([0, 1, 2, 3])}`
 
   static examples = [
     {command: '<%= config.bin %> serve', description: 'Serve on 127.0.0.1:3000, storing into the embedded engine in ./.logbench/data'},

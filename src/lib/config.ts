@@ -10,7 +10,12 @@ export interface EnvConfig {
   token?: string
   noColor: boolean
   debug: boolean
+  /** A worker of `parallel`: its settings, from the parent. */
+  workerSettings?: string
 }
+
+/** The variable that carries a worker's settings from `parallel` to its `run --worker` (never an argument: any user can read those). */
+export const WORKER_SETTINGS_ENV = 'LOGBENCH_WORKER_SETTINGS'
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value)
@@ -22,6 +27,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     debug: Boolean(nonEmpty(env.DEBUG)),
     noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== '',
     token: nonEmpty(env.LOGBENCH_TOKEN),
+    workerSettings: nonEmpty(env[WORKER_SETTINGS_ENV]),
   }
 }
 

@@ -1,4 +1,8 @@
-/** Exit codes shared by every command (README, "Exit codes"). */
+/**
+ * Exit codes: the one table. The README's "Exit codes" table, every command's
+ * --help and the conventions say the same (a test compares the README with
+ * EXIT_CODES).
+ */
 export const ExitCode = {
   ok: 0,
   internal: 1,
@@ -11,6 +15,53 @@ export const ExitCode = {
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** What each code means, in the README's words. */
+export const EXIT_CODES: readonly {code: ExitCodeValue; short: string; meaning: string}[] = [
+  {code: ExitCode.ok, meaning: 'success', short: 'ok'},
+  {code: ExitCode.internal, meaning: 'internal error (set `DEBUG=1` for the stack trace)', short: 'internal error'},
+  {code: ExitCode.usage, meaning: 'usage: an unknown flag, a bad value, a destructive action without `--yes` when not on a terminal', short: 'usage'},
+  {
+    code: ExitCode.environment,
+    meaning:
+      'environment: ClickHouse unreachable or refusing the credentials, the embedded engine missing or its data directory held by another process, serve or the target unreachable',
+    short: 'environment (store, engine or target unreachable)',
+  },
+  {
+    code: ExitCode.checksFailed,
+    meaning:
+      'the run completed but failed its checks: a threshold breached, a worker failed, acknowledged logs missing from storage or stored twice, a significant regression under `--fail-on`, even the start rate of a capacity search failing',
+    short: 'checks failed',
+  },
+  {
+    code: ExitCode.unverified,
+    meaning:
+      'the run completed and its report is printed, but verification could not run (the table has no run id or seq mapping, storage unreachable or timing out while counting); the report says why and which flag to pass',
+    short: 'report printed, verification could not run',
+  },
+  {code: ExitCode.interrupted, meaning: 'interrupted (Ctrl+C); the partial result is printed first', short: 'interrupted (partial report printed)'},
+]
+
+/** The exit codes a command can end with, as its --help says them. */
+export function exitCodesHelp(codes: readonly ExitCodeValue[]): string {
+  const known = EXIT_CODES.filter((entry) => codes.includes(entry.code))
+  return `Exit codes: ${known.map((entry) => `${entry.code} ${entry.short}`).join(', ')}.`
+}
+
+/** The exit code of a finished run: 130 when interrupted, else 4 when a check failed, else 5 when verification could not run, else 0. */
+export function runExitCode(outcome: {interrupted: boolean; failed: boolean; unverified?: string}): ExitCodeValue {
+  if (outcome.interrupted) return ExitCode.interrupted
+  if (outcome.failed) return ExitCode.checksFailed
+  return outcome.unverified ? ExitCode.unverified : ExitCode.ok
+}
+
+/** The exit code of anything thrown: its own, oclif's (help, parse errors), 130 for an abort, 1 otherwise. */
+export function exitCodeOfError(error: Error & {exitCode?: number; oclif?: {exit?: number}}): number {
+  if (error instanceof LogbenchError) return error.exitCode
+  if (typeof error.oclif?.exit === 'number') return error.oclif.exit
+  if (error.name === 'AbortError') return ExitCode.interrupted
+  return ExitCode.internal
+}
 
 export type ErrorKind = 'usage' | 'environment' | 'checks' | 'unverified' | 'interrupted' | 'internal'
 

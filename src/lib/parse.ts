@@ -1,4 +1,4 @@
-/** Sizes and durations typed on the command line: "10MB", "64KiB", "250ms", "2s", "1m". */
+/** Values typed on the command line: sizes ("10MB", "64KiB"), durations ("250ms", "2s", "1m"), shares ("5%"), intervals. */
 import {usageError} from './errors.js'
 
 const SIZE_UNITS: Record<string, number> = {
@@ -37,5 +37,21 @@ export function parseDuration(text: string, what: string, options: {bareUnit?: '
 
   const ms = Math.round(Number(match[1]) * TIME_UNITS[(match[2] ?? options.bareUnit ?? 's').toLowerCase()])
   if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !options.allowZero)) throw usageError(`${what} "${text}" must be longer than zero`)
+  return ms
+}
+
+/** A share: 0.05 or 5%; `name` is the flag, without its dashes. */
+export function parseShare(name: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text)
+  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : Number.NaN
+  if (!(value >= 0 && value <= 1)) throw usageError(`--${name} ${text} is not a share`, 'give a number between 0 and 1, or a percentage such as 5%')
+  return value
+}
+
+/** --interval: the width of a timeline interval, whole milliseconds from 100 ms to 1 h (default 1 s). */
+export function parseIntervalFlag(text: string | undefined): number {
+  if (text === undefined) return 1000
+  const ms = Math.round(parseDuration(text, '--interval', {bareUnit: 's'}))
+  if (!(ms >= 100 && ms <= 3_600_000)) throw usageError(`--interval ${text} is out of range`, 'give 100ms to 1h, e.g. --interval 1s')
   return ms
 }

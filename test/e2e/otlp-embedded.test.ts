@@ -13,7 +13,7 @@
 import {expect} from 'chai'
 
 import {parseLoadFlags} from '../../src/lib/load/settings.js'
-import {runSession} from '../../src/lib/load/session/session.js'
+import {runSession} from '../../src/lib/load/session/run-session.js'
 import type {Store} from '../../src/lib/store/index.js'
 import {otelLogsTableSql} from '../fixtures/otel-logs.js'
 import {type ReceivedRecord, startReceiver} from '../fixtures/receivers/receiver.js'
@@ -79,7 +79,7 @@ describe('run --protocol otlp on the embedded engine, verified through the otel_
           verify: true,
           'verify-wait': '0s',
         })
-        const outcome = await runSession({logs: 10_000, settings, store, storeOptions: {database, table: 'otel_logs'}, worker: {count: 1, index: 0}})
+        const outcome = await runSession({settings: {...settings, logs: 10_000}, store, storeOptions: {database, table: 'otel_logs'}})
         const {result, verdict} = outcome!
         expect(result.config.target).to.equal(`${receiver.url}/v1/logs`)
         expect(result.logs).to.deep.equal({acked: 9800, failed: 200, sent: 10_000})

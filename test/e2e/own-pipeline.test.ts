@@ -11,7 +11,7 @@ import {expect} from 'chai'
 import {analyze, parseReportOptions, REPORT_NAMES} from '../../src/lib/analyze/index.js'
 import {executeCleanup, parseCleanupRequest, planCleanup} from '../../src/lib/cleanup/index.js'
 import {parseLoadFlags} from '../../src/lib/load/settings.js'
-import {parallelSession} from '../../src/lib/load/session/session.js'
+import {parallelSession} from '../../src/lib/load/session/parallel-session.js'
 import {nodeSpawner} from '../../src/lib/load/workers/spawn.js'
 import {openStore, type Store} from '../../src/lib/store/index.js'
 import {clickhouseClientWriter, type GuideApp, startGuideApp, storeWriter} from '../fixtures/guide-app.js'
@@ -198,6 +198,7 @@ describe("your own pipeline: the guide's app and table on the embedded engine", 
     const settings = parseLoadFlags({
       'batch-size': 1000,
       concurrency: 4,
+      'logs-per-worker': 5000,
       'max-in-flight': 128,
       payload: 'wrapped',
       retries: 5,
@@ -206,8 +207,9 @@ describe("your own pipeline: the guide's app and table on the embedded engine", 
       timeout: '30s',
       verify: true,
       'verify-wait': '0s',
+      workers: 4,
     })
-    const outcome = await parallelSession({logsPerWorker: 5000, settings, spawn: nodeSpawner({binPath}), store, storeOptions: {}, workers: 4})
+    const outcome = await parallelSession({settings, spawn: nodeSpawner({binPath}), store, storeOptions: {}})
     expect(outcome.verdict).to.deep.include({failed: false})
     expect(outcome.result.verification).to.include({acked: 20_000, duplicated: 0, missing: 0, ok: true, stored: 20_000})
 

@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 
-import type {ProfileSummary} from '../store/index.js'
+import {describeStore, type ProfileSummary} from '../store/index.js'
 import type {AnalysisResult, ReportData, ReportName} from './types.js'
 
 import {renderColumnChart} from '../format/chart.js'
@@ -219,7 +219,7 @@ export function describeRoles(profile: ProfileSummary): string {
 /** The human form of an analysis: a header naming the table and store, then one titled section per report. */
 export function renderAnalysis(result: AnalysisResult, options: RenderOptions): string {
   const {store} = result
-  const where = store.kind === 'server' ? `ClickHouse ${store.version} at ${store.location}` : `embedded ClickHouse ${store.version} in ${store.location}`
+  const where = describeStore(store)
   const filters = filtersFromJson(result)
   const lines = [
     `${chalk.bold(`${store.database}.${store.table}`)} on ${where} · ${formatUtc(result.generatedAt).slice(0, 19)} UTC`,

@@ -1,6 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../store/index.js'
+import {describeStore, type ProfileOverrides, type ProfileSql, profileSql, type QueryParams, type Store} from '../store/index.js'
 
 import {filtersJson, type Filters, type FiltersJson, MAX_FILTER_VALUES, whereClause} from '../analyze/filters.js'
 import {parseTime} from '../analyze/time.js'
@@ -215,7 +215,7 @@ export async function planCleanup(store: Store, request: CleanupRequest, options
   const deleting = isDelete(request)
   const {info} = store
   const plan: CleanupPlan = {
-    store: info.kind === 'server' ? `ClickHouse ${info.version.text} at ${info.location}` : `embedded engine in ${info.location}`,
+    store: describeStore({kind: info.kind, location: info.location, version: info.version.text}),
     actions: actionsOf(request),
     affectedRows: null,
     database: store.info.database,

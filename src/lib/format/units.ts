@@ -24,6 +24,27 @@ export function formatPercent(fraction: number | null | undefined, digits = 1): 
   return (fraction * 100).toFixed(digits)
 }
 
+/** 1234567.4 -> "1,234,567" (finite numbers). */
+export const int = (n: number): string => formatInt(n)
+
+/** Milliseconds with precision that fits their size: 0.412, 12.3, 1,204. */
+export function msText(ms: number): string {
+  if (ms === 0) return '0'
+  if (ms < 1) return ms.toFixed(3)
+  if (ms < 100) return ms.toFixed(1)
+  return int(ms)
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
+
+export const percent = (part: number, whole: number) => (whole === 0 ? '0%' : `${((part / whole) * 100).toFixed(part === whole ? 0 : 1)}%`)
+
+/** 10485760 -> "10.00 MiB". */
+export function bytes(n: number): string {
+  const scale = byteScale([n])
+  return `${formatBytesIn(scale, n)} ${scale.unit}`
+}
+
 /** Short human number for axis labels: 950, 12.3k, 4.5M. */
 export function formatCompact(value: number): string {
   const abs = Math.abs(value)

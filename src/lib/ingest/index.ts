@@ -1,4 +1,3 @@
 export {type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from './batcher.js'
 export {type IngestServer, type IngestServerOptions, type IngestStats, SERVICE_NAME, startIngestServer} from './server.js'
-export {verifyOverHttp} from '../verify/route.js'
 export {DEFAULT_LIMITS, type ValidationLimits} from './validate.js'

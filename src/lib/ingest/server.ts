@@ -67,7 +67,9 @@ export interface IngestServer {
 }
 
 /** What GET /health names itself: how a run knows that its target is a logbench serve. */
-export const SERVICE_NAME = 'logbench serve'
+import {SERVICE_NAME} from '../verify/route.js'
+
+export {SERVICE_NAME}
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'])

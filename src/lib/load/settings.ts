@@ -1,25 +1,57 @@
 /**
- * The load settings shared by `run` and `parallel`: parsed from flag values
- * (plain strings and numbers; no CLI framework here), validated with messages
- * that say what to write instead, and turned back into `run` arguments for
- * the workers that `parallel` starts.
+ * One settings shape for a load, from the flags to the sender: read from the
+ * flag values (plain strings and numbers; no CLI framework here), validated
+ * with messages that say what to write instead, split exactly over the workers
+ * of `parallel`, and handed to each worker as it is (encoded as JSON, never
+ * turned back into flags). Defaults and the values derived from the settings
+ * (the model, the batches outstanding) live here and nowhere else.
  */
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import path from 'node:path'
 
 import {usageError} from '../errors.js'
-import {parseDuration} from '../parse.js'
+import {parseDuration, parseIntervalFlag, parseShare} from '../parse.js'
 import {type BodyTemplate, parseTemplate} from './generate/body-template.js'
+import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './generate/synth.js'
 import {INDEX_NAME} from './protocols/elasticsearch.js'
 import {defaultPath, type ProtocolConfig, type ProtocolName, PROTOCOLS} from './protocols/index.js'
 import {MAX_LOKI_SHARDS} from './protocols/loki.js'
 import {OTLP_ENCODINGS, type OtlpEncoding} from './protocols/otlp.js'
-import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './generate/synth.js'
-import {parseThreshold, type Threshold} from './checks/thresholds.js'
+import type {Threshold, WorkerSlot} from './result/types.js'
 
+import {parseThreshold} from './checks/thresholds.js'
+
+/** The defaults of every load setting (the flags show them in --help). */
+export const DEFAULTS = {
+  batchSize: 1000,
+  concurrency: 4,
+  /** Open model: batches outstanding at most. */
+  maxInFlight: 128,
+  retries: 5,
+  timeout: '30s',
+  seed: 1,
+  verifyWait: '0s',
+  interval: '1s',
+  /** `run` without --logs or --duration. */
+  runLogs: 100_000,
+  /** `parallel` without --logs, --logs-per-worker or --duration. */
+  logsPerWorker: 2_000_000,
+  workers: 4,
+} as const
+
+export type {WorkerSlot} from './result/types.js'
+
+/** The flag values of run and parallel (oclif's parse output, or a test's object). */
 export interface LoadFlagValues {
   target?: string
+  logs?: number
+  /** parallel: logs of each worker. */
+  'logs-per-worker'?: number
+  /** parallel: the number of worker processes (absent for run). */
+  workers?: number
+  /** run: this worker's place among several sharing a run id. */
+  'worker-index'?: number
+  'worker-count'?: number
   duration?: string
   concurrency: number
   rate?: number
@@ -47,33 +79,48 @@ export interface LoadFlagValues {
 }
 
 export interface LoadSettings {
+  /** Where batches are POSTed; absent: a serve of logbench's own (zero set-up). */
   target?: URL
+  /** Logs of the whole run (count-bound), split over the workers; absent for a time-bound run. */
+  logs?: number
   durationMs?: number
+  /** Closed model: batches in flight per worker. */
   concurrency: number
+  /** Open model: logs per second of the whole run, split over the workers. */
   rate?: number
+  /** Open model: batches outstanding at most per worker. */
   maxInFlight: number
   batchSize: number
   payload: Payload
   protocol: ProtocolConfig
-  /** The body template, compiled, and the file it came from (for the workers). */
+  /** The body template, compiled (its file and text travel to the workers). */
   template?: BodyTemplate
-  templateFile?: string
   headers: Record<string, string>
-  /** The --header values as given, for forwarding. */
-  headerArgs: string[]
   timeoutMs: number
   retries: number
   seed: number
   runId: string
   apps?: Weighted[]
-  /** The --apps value as given, for forwarding. */
-  appsArg?: string
   errorRate: number
   thresholds: Threshold[]
   verify: boolean
   verifyWaitMs: number
   /** Width of a timeline interval, ms. */
   intervalMs: number
+  /** This process's place among the workers sharing the run id. */
+  worker: WorkerSlot
+  /** parallel: worker processes (1 for run). */
+  workers: number
+}
+
+/** Closed (batches in flight) or open (a rate, latency from the intended send time). */
+export function modelOf(settings: Pick<LoadSettings, 'rate'>): 'closed' | 'open' {
+  return settings.rate === undefined ? 'closed' : 'open'
+}
+
+/** Batches a worker may have outstanding at once: its lanes (closed model) or the cap of the open model. */
+export function outstandingOf(settings: Pick<LoadSettings, 'rate' | 'concurrency' | 'maxInFlight'>): number {
+  return modelOf(settings) === 'closed' ? settings.concurrency : settings.maxInFlight
 }
 
 /** A run id people can read and sort: run-20250102-030405-1a2b3c. */
@@ -125,22 +172,6 @@ export function parseHeader(text: string): [string, string] {
   return [lower, value]
 }
 
-/** A share: 0.05 or 5%. */
-export function parseShare(name: string, text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text)
-  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : Number.NaN
-  if (!(value >= 0 && value <= 1)) throw usageError(`--${name} ${text} is not a share`, 'give a number between 0 and 1, or a percentage such as 5%')
-  return value
-}
-
-/** --interval: the width of a timeline interval, whole milliseconds from 100 ms to 1 h (default 1 s). */
-export function parseIntervalFlag(text: string | undefined): number {
-  if (text === undefined) return 1000
-  const ms = Math.round(parseDuration(text, '--interval', {bareUnit: 's'}))
-  if (!(ms >= 100 && ms <= 3_600_000)) throw usageError(`--interval ${text} is out of range`, 'give 100ms to 1h, e.g. --interval 1s')
-  return ms
-}
-
 /** --protocol and the flags that belong to one protocol only. */
 export function parseProtocol(flags: Pick<LoadFlagValues, 'protocol' | 'otlp-encoding' | 'loki-shards' | 'es-index' | 'payload'>): ProtocolConfig {
   const name = (flags.protocol ?? 'json') as ProtocolName
@@ -186,22 +217,42 @@ function readTemplate(file: string): BodyTemplate {
   return parseTemplate(text, file)
 }
 
-export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
-  const protocol = parseProtocol(flags)
-  let target: URL | undefined
-  if (flags.target !== undefined) {
-    try {
-      target = new URL(flags.target)
-    } catch {
-      throw usageError(`--target "${flags.target}" is not a URL`, 'example: --target http://127.0.0.1:3000/api/logs/batch')
+function parseTarget(text: string | undefined, protocol: ProtocolConfig): URL | undefined {
+  if (text === undefined) {
+    if (protocol.name !== 'json') {
+      throw usageError(`--protocol ${protocol.name} needs --target`, `logbench's own serve takes the JSON shapes; point --target at the collector or API, e.g. --target http://127.0.0.1:4318 (posts to ${defaultPath(protocol.name)})`)
     }
 
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw usageError(`--target ${flags.target} must be an http or https URL`)
-    if (target.pathname === '/' || target.pathname === '') target.pathname = defaultPath(protocol.name)
-  } else if (protocol.name !== 'json') {
-    throw usageError(`--protocol ${protocol.name} needs --target`, `logbench's own serve takes the JSON shapes; point --target at the collector or API, e.g. --target http://127.0.0.1:4318 (posts to ${defaultPath(protocol.name)})`)
+    return undefined
   }
 
+  let target: URL
+  try {
+    target = new URL(text)
+  } catch {
+    throw usageError(`--target "${text}" is not a URL`, 'example: --target http://127.0.0.1:3000/api/logs/batch')
+  }
+
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw usageError(`--target ${text} must be an http or https URL`)
+  if (target.pathname === '/' || target.pathname === '') target.pathname = defaultPath(protocol.name)
+  return target
+}
+
+/** Logs of the whole run: --logs, or --logs-per-worker × workers, or the default unless the run is time-bound. */
+function plannedLogs(flags: LoadFlagValues, workers: number, durationMs: number | undefined): number | undefined {
+  if (flags.workers === undefined) return flags.logs ?? (durationMs === undefined ? DEFAULTS.runLogs : undefined)
+  if (flags.logs !== undefined) {
+    if (flags.logs < workers) throw usageError(`--logs ${flags.logs} is fewer than one log for each of ${workers} workers`)
+    return flags.logs
+  }
+
+  const perWorker = flags['logs-per-worker'] ?? (durationMs === undefined ? DEFAULTS.logsPerWorker : undefined)
+  return perWorker === undefined ? undefined : perWorker * workers
+}
+
+export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
+  const protocol = parseProtocol(flags)
+  const target = parseTarget(flags.target, protocol)
   const payload = flags.payload ?? 'array'
   if (!(PAYLOADS as readonly string[]).includes(payload)) throw usageError(`--payload ${payload}: use ${PAYLOADS.join(', ')}`)
   const runId = flags['run-id'] ?? newRunId()
@@ -216,17 +267,18 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
   if (durationMs !== undefined && !(durationMs > 0)) throw usageError('--duration must be longer than 0')
   const timeoutMs = duration('timeout', flags.timeout)
   if (!(timeoutMs > 0)) throw usageError('--timeout must be longer than 0')
-  const intervalMs = parseIntervalFlag(flags.interval)
-  return {
+  const workers = flags.workers ?? 1
+  const worker = {count: flags['worker-count'] ?? 1, index: flags['worker-index'] ?? 0}
+  if (worker.index >= worker.count) throw usageError(`--worker-index ${worker.index} must be below --worker-count ${worker.count}`)
+  const settings: LoadSettings = {
     apps: flags.apps === undefined ? undefined : parseApps(flags.apps),
-    appsArg: flags.apps,
     batchSize: flags['batch-size'],
     concurrency: flags.concurrency,
     durationMs,
     errorRate: flags['error-rate'] === undefined ? 0 : parseShare('error-rate', flags['error-rate']),
-    headerArgs: flags.header ?? [],
     headers,
-    intervalMs,
+    intervalMs: parseIntervalFlag(flags.interval),
+    logs: plannedLogs(flags, workers, durationMs),
     maxInFlight: flags['max-in-flight'],
     payload: payload as Payload,
     protocol,
@@ -236,56 +288,73 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
     seed: flags.seed,
     target,
     template: flags.template === undefined ? undefined : readTemplate(flags.template),
-    templateFile: flags.template === undefined ? undefined : path.resolve(flags.template),
     thresholds: (flags.threshold ?? []).map((expression) => parseThreshold(expression)),
     timeoutMs,
     verify: flags.verify,
     verifyWaitMs: duration('verify-wait', flags['verify-wait']),
+    worker,
+    workers,
   }
-}
-
-/**
- * `run` arguments that reproduce the settings in a worker (everything but the
- * per-worker split, thresholds and verification, which the parent applies).
- */
-export function workerRunArgs(settings: LoadSettings, target: URL): string[] {
-  const args = [
-    '--target',
-    target.href,
-    '--run-id',
-    settings.runId,
-    '--seed',
-    String(settings.seed),
-    '--batch-size',
-    String(settings.batchSize),
-    '--concurrency',
-    String(settings.concurrency),
-    '--max-in-flight',
-    String(settings.maxInFlight),
-    '--retries',
-    String(settings.retries),
-    '--timeout',
-    `${settings.timeoutMs}ms`,
-    '--error-rate',
-    String(settings.errorRate),
-    '--no-verify',
-  ]
-  const {protocol} = settings
-  if (protocol.name === 'json') args.push('--payload', settings.payload)
-  else args.push('--protocol', protocol.name)
-  if (protocol.encoding !== undefined) args.push('--otlp-encoding', protocol.encoding)
-  if (protocol.lokiShards !== undefined) args.push('--loki-shards', String(protocol.lokiShards))
-  if (protocol.index !== undefined) args.push('--es-index', protocol.index)
-  if (settings.templateFile !== undefined) args.push('--template', settings.templateFile)
-  if (settings.durationMs !== undefined) args.push('--duration', `${settings.durationMs}ms`)
-  args.push('--interval', `${settings.intervalMs}ms`)
-  if (settings.appsArg !== undefined) args.push('--apps', settings.appsArg)
-  for (const header of settings.headerArgs) args.push('--header', header)
-  return args
+  // Fail before anything starts when the work cannot be split over the workers.
+  settingsOfWorkers(settings)
+  return settings
 }
 
 /** The bearer token of LOGBENCH_TOKEN, unless --header already sets Authorization. */
 export function withToken(settings: LoadSettings, token: string | undefined): LoadSettings {
   if (!token || settings.headers.authorization !== undefined) return settings
   return {...settings, headers: {...settings.headers, authorization: `Bearer ${token}`}}
+}
+
+/** Split `total` into `parts` integers that differ by at most one and add up exactly. */
+export function splitExactly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts)
+  const extra = total - base * parts
+  return Array.from({length: parts}, (_, i) => base + (i < extra ? 1 : 0))
+}
+
+/**
+ * The settings of each worker of a run: the same settings with the worker's place, its share of the
+ * logs and of the rate (split exactly), and no thresholds or verification (the parent applies those).
+ */
+export function settingsOfWorkers(settings: LoadSettings, target: URL | undefined = settings.target): LoadSettings[] {
+  const {workers} = settings
+  const logs = settings.logs === undefined ? undefined : splitExactly(settings.logs, workers)
+  const rates = settings.rate === undefined ? undefined : splitExactly(settings.rate, workers)
+  if (rates?.some((rate) => rate === 0)) {
+    throw usageError(`--rate ${settings.rate} is less than one log per second for each of ${workers} workers`, 'raise --rate or use fewer --workers')
+  }
+
+  return Array.from({length: workers}, (_, index) => ({
+    ...settings,
+    logs: logs?.[index],
+    rate: rates?.[index],
+    target,
+    thresholds: [],
+    verify: false,
+    worker: {count: workers, index},
+    workers: 1,
+  }))
+}
+
+const ENCODING_VERSION = 1
+
+/** A worker's settings as one line of JSON (the template travels as its file and text). */
+export function encodeWorkerSettings(settings: LoadSettings): string {
+  const {target, template, ...rest} = settings
+  return JSON.stringify({...rest, target: target?.href, template: template && {file: template.file, source: template.source}, v: ENCODING_VERSION})
+}
+
+/** The settings `encodeWorkerSettings` wrote, exactly. */
+export function decodeWorkerSettings(text: string): LoadSettings {
+  let value: Record<string, unknown>
+  try {
+    value = JSON.parse(text) as Record<string, unknown>
+  } catch (error) {
+    throw new Error(`the worker settings are not JSON (${(error as Error).message})`)
+  }
+
+  if (value?.v !== ENCODING_VERSION) throw new Error(`the worker settings are version ${String(value?.v)}, this logbench reads ${ENCODING_VERSION}: use the same logbench for workers and parallel`)
+  const {target, template, v: _version, ...rest} = value as Omit<LoadSettings, 'target' | 'template'> & {target?: string; template?: {file: string; source: string}; v: number}
+  return {...rest, target: target === undefined ? undefined : new URL(target), template: template && parseTemplate(template.source, template.file)}
 }

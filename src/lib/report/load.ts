@@ -9,7 +9,8 @@ import type {AnalysisResult} from '../analyze/index.js'
 import {renderAnalysis} from '../analyze/render.js'
 import {errorKind} from '../load/protocols/ack.js'
 import {describeProtocol} from '../load/protocols/index.js'
-import {bad, bytes, dim, fields, good, heading, int, msText, percent, seconds, table} from './format.js'
+import {bytes, int, msText, percent, seconds} from '../format/units.js'
+import {bad, dim, fields, good, heading, table} from './format.js'
 import {renderBottleneck, renderOverTime} from './timeline.js'
 
 type Config = Omit<RunConfig, 'worker'> & {workers?: number; logsPerWorker?: number}

@@ -9,7 +9,7 @@ import {DefaultRenderer, Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import type {ProgressSnapshot} from '../load/send/sender.js'
 
-import {int, msText, seconds} from './format.js'
+import {int, msText, seconds} from '../format/units.js'
 
 export type ProgressMode = 'tty' | 'plain' | 'none'
 

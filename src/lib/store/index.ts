@@ -3,6 +3,7 @@ import type {Store} from './types.js'
 import {DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE} from '../config.js'
 
 export * from './capabilities.js'
+export {describeStore, type StoreDescription} from './describe.js'
 export {epochMsExpr, makeRowEncoder, type RowEncoder} from './rows.js'
 export {assertIdentifier, bindParams, isIdentifier, quoteString} from './sql.js'
 export * from './types.js'

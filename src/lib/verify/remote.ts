@@ -8,7 +8,7 @@ import {request} from 'undici'
 import type {RunCounter, RunCounts} from './verify.js'
 
 import {environmentError, messageOf, systemCodeOf} from '../errors.js'
-import {SERVICE_NAME} from '../ingest/index.js'
+import {SERVICE_NAME} from './route.js'
 
 /** Is a logbench serve answering at the target's origin? Asks GET /health, briefly; any failure is "no". */
 export async function isLogbenchServe(target: URL, signal?: AbortSignal): Promise<boolean> {

@@ -9,6 +9,9 @@ import type {IncomingMessage} from 'node:http'
 import {messageOf} from '../errors.js'
 import {parseVerifyInput, type RunCounter} from './verify.js'
 
+/** What serve's GET /health names itself: a run that sees it may verify through POST /api/verify. */
+export const SERVICE_NAME = 'logbench serve'
+
 /** Largest verification request: the failed-batch list is capped well below this. */
 const MAX_BODY = 4 * 1024 * 1024
 

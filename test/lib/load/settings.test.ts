@@ -1,7 +1,11 @@
 import {expect} from 'chai'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 import {LogbenchError} from '../../../src/lib/errors.js'
-import {type LoadFlagValues, newRunId, parseApps, parseHeader, parseLoadFlags, parseShare, withToken, workerRunArgs} from '../../../src/lib/load/settings.js'
+import {decodeWorkerSettings, encodeWorkerSettings, type LoadFlagValues, type LoadSettings, newRunId, outstandingOf, parseApps, parseHeader, parseLoadFlags, settingsOfWorkers, withToken} from '../../../src/lib/load/settings.js'
+import {parseShare} from '../../../src/lib/parse.js'
 
 const defaults: LoadFlagValues = {
   'batch-size': 1000,
@@ -76,43 +80,62 @@ describe('load/options', () => {
     expect(usage(() => parseLoadFlags({...defaults, threshold: ['speed>1']}))).to.include('speed')
   })
 
-  it('forwards the settings to workers as run arguments that parse back to the same settings', () => {
+  it('hands every setting to a worker as it is: decode(encode(s)) is s, for each worker of a split', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'logbench-settings-'))
+    const template = path.join(dir, 't.json')
+    writeFileSync(template, '{"m": "{{message}}", "id": "{{seq}}"}')
+    // Every flag away from its default, so a setting the encoding dropped or changed would show.
     const flags: LoadFlagValues = {
-      ...defaults,
       apps: 'a:1,b:2',
       'batch-size': 500,
+      concurrency: 7,
       duration: '5s',
       'error-rate': '0.1',
-      header: ['X-A: 1'],
+      header: ['X-A: 1', 'Authorization: Bearer t'],
+      interval: '250ms',
+      'max-in-flight': 33,
       payload: 'ndjson',
+      rate: 9001,
+      retries: 2,
       'run-id': 'run-x',
       seed: 9,
+      target: 'http://127.0.0.1:1/custom/path?x=1',
+      template,
+      threshold: ['p99<=250ms', 'lost==0'],
       timeout: '2s',
+      verify: false,
+      'verify-wait': '3s',
+      workers: 3,
     }
     const settings = parseLoadFlags(flags)
-    const args = workerRunArgs(settings, new URL('http://127.0.0.1:1/api/logs/batch'))
-    const value = (name: string) => args[args.indexOf(name) + 1]
-    expect(value('--target')).to.equal('http://127.0.0.1:1/api/logs/batch')
-    expect(value('--run-id')).to.equal('run-x')
-    expect(value('--payload')).to.equal('ndjson')
-    expect(value('--apps')).to.equal('a:1,b:2')
-    expect(args).to.include('--no-verify')
-    const back = parseLoadFlags({
-      ...defaults,
-      apps: value('--apps'),
-      'batch-size': Number(value('--batch-size')),
-      duration: value('--duration'),
-      'error-rate': value('--error-rate'),
-      header: [value('--header')],
-      payload: value('--payload'),
-      'run-id': value('--run-id'),
-      seed: Number(value('--seed')),
-      target: value('--target'),
-      timeout: value('--timeout'),
-    })
-    for (const key of ['apps', 'batchSize', 'durationMs', 'errorRate', 'headers', 'payload', 'runId', 'seed', 'timeoutMs'] as const) {
-      expect(back[key], key).to.deep.equal(settings[key])
+    const plain = (value: LoadSettings) => JSON.parse(JSON.stringify(value)) as unknown
+    expect(plain(decodeWorkerSettings(encodeWorkerSettings(settings)))).to.deep.equal(plain(settings))
+    for (const worker of settingsOfWorkers(settings)) {
+      const back = decodeWorkerSettings(encodeWorkerSettings(worker))
+      expect(plain(back)).to.deep.equal(plain(worker))
+      expect(back.template?.parts).to.deep.equal(settings.template?.parts)
+      expect(back.target?.href).to.equal('http://127.0.0.1:1/custom/path?x=1')
     }
+
+    // Each worker gets its place and an exact share; thresholds and verification stay with the parent.
+    const workers = settingsOfWorkers(settings)
+    expect(workers.map((w) => w.worker)).to.deep.equal([0, 1, 2].map((index) => ({count: 3, index})))
+    expect(workers.map((w) => w.rate)).to.deep.equal([3001, 3000, 3000])
+    expect(workers.every((w) => w.thresholds.length === 0 && !w.verify && w.workers === 1)).to.equal(true)
+    expect(outstandingOf(settings)).to.equal(33)
+    expect(outstandingOf({...settings, rate: undefined})).to.equal(7)
+    expect(() => decodeWorkerSettings('{"v": 99}')).to.throw(/version 99/)
+  })
+
+  it('plans the logs of a run and of parallel, and refuses work that cannot be split', () => {
+    expect(parseLoadFlags(defaults).logs).to.equal(100_000)
+    expect(parseLoadFlags({...defaults, duration: '1s'}).logs).to.equal(undefined)
+    expect(parseLoadFlags({...defaults, workers: 4}).logs).to.equal(8_000_000)
+    expect(parseLoadFlags({...defaults, 'logs-per-worker': 250_000, workers: 4}).logs).to.equal(1_000_000)
+    expect(settingsOfWorkers(parseLoadFlags({...defaults, logs: 10, workers: 3})).map((w) => w.logs)).to.deep.equal([4, 3, 3])
+    expect(usage(() => parseLoadFlags({...defaults, logs: 2, workers: 3}))).to.include('fewer than one log')
+    expect(usage(() => parseLoadFlags({...defaults, rate: 2, target: 'http://x', workers: 3}))).to.include('less than one log per second')
+    expect(usage(() => parseLoadFlags({...defaults, 'worker-count': 2, 'worker-index': 2}))).to.include('--worker-index 2')
   })
 })
 

@@ -8,6 +8,7 @@ import type {AggregateResult, Measurements, RunResult} from '../result/types.js'
 import type {Verification, VerifyInput} from '../../verify/verify.js'
 
 import {evaluateThresholds, type Threshold} from './thresholds.js'
+import {int} from '../../format/units.js'
 
 export interface CheckPlan {
   thresholds: readonly Threshold[]
@@ -67,17 +68,17 @@ export async function applyChecks(result: Measurements, plan: CheckPlan): Promis
   }
 
   result.thresholds = evaluateThresholds(plan.thresholds, result)
-  const verdict = verdictOf(result, plan.failedWorkers ?? 0)
+  const verdict = checkVerdict(result, plan.failedWorkers ?? 0)
   return unverified ? {...verdict, unverified} : verdict
 }
 
-export function verdictOf(result: Pick<Measurements, 'verification' | 'thresholds'> & {logs?: Pick<Measurements['logs'], 'sent' | 'acked'>}, failedWorkers: number): CheckVerdict {
+export function checkVerdict(result: Pick<Measurements, 'verification' | 'thresholds'> & {logs?: Pick<Measurements['logs'], 'sent' | 'acked'>}, failedWorkers: number): CheckVerdict {
   const reasons: string[] = []
   // A run the target acknowledged nothing of (a wrong URL, a 501) is a failure, thresholds or not.
-  if (result.logs && result.logs.sent > 0 && result.logs.acked === 0) reasons.push(`nothing was acknowledged of ${result.logs.sent.toLocaleString('en-US')} logs sent`)
+  if (result.logs && result.logs.sent > 0 && result.logs.acked === 0) reasons.push(`nothing was acknowledged of ${int(result.logs.sent)} logs sent`)
   const v = result.verification
-  if (v && v.missing > 0) reasons.push(`${v.missing.toLocaleString('en-US')} acknowledged logs are missing from storage`)
-  if (v && v.duplicated > 0) reasons.push(`${v.duplicated.toLocaleString('en-US')} rows are duplicates of logs already stored (a log sent once was stored more than once)`)
+  if (v && v.missing > 0) reasons.push(`${int(v.missing)} acknowledged logs are missing from storage`)
+  if (v && v.duplicated > 0) reasons.push(`${int(v.duplicated)} rows are duplicates of logs already stored (a log sent once was stored more than once)`)
   for (const t of result.thresholds) {
     if (!t.ok) reasons.push(`threshold ${t.expression} breached: ${t.actual === null ? t.reason : `measured ${t.actual}`}`)
   }

@@ -4,11 +4,11 @@
  * cannot be measured (lost without a store to verify against) fails its
  * threshold: a gate never passes on missing data.
  */
-import type {Measurements} from '../result/types.js'
+import type {Measurements, Operator, Threshold, ThresholdOutcome} from '../result/types.js'
 
 import {usageError} from '../../errors.js'
 
-export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!='
+export type {Operator, Threshold, ThresholdOutcome} from '../result/types.js'
 
 type Kind = 'latency' | 'rate' | 'count' | 'ratio'
 
@@ -41,22 +41,6 @@ const METRICS: Record<string, MetricDef> = {
 }
 
 export const METRIC_NAMES = Object.keys(METRICS)
-
-export interface Threshold {
-  expression: string
-  metric: string
-  op: Operator
-  /** In base units: ms for latencies, logs/s, counts, ratios in 0..1. */
-  value: number
-}
-
-export interface ThresholdOutcome extends Threshold {
-  /** The measured value, or null when it could not be measured. */
-  actual: number | null
-  ok: boolean
-  /** Why a threshold failed without a value. */
-  reason?: string
-}
 
 const EXPRESSION = /^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*([a-zµ%]*)\s*$/i
 

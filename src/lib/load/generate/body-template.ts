@@ -29,8 +29,10 @@ export interface Placeholder {
 export type TemplatePart = Uint8Array | Placeholder
 
 export interface BodyTemplate {
-  /** Where it was read from (for the report and for workers). */
+  /** Where it was read from (for the report). */
   file: string
+  /** Its text, as read: the workers of `parallel` compile it again from this. */
+  source: string
   parts: TemplatePart[]
   /** Bytes of static text in one entry. */
   staticBytes: number
@@ -288,6 +290,7 @@ export function parseTemplate(text: string, file: string): BodyTemplate {
     file,
     messages: placeholders.filter((p) => p.slot === Slot.Message).length,
     parts,
+    source: text,
     placeholders: placeholders.length,
     staticBytes: parts.reduce((sum, part) => sum + (part instanceof Uint8Array ? part.length : 0), 0),
   }

@@ -3,10 +3,10 @@
  * generators' busy share, the latency and parts over time, the bursts of
  * retries, the rate asked for and achieved.
  */
-import type {AggregateResult, RunResult} from '../result/types.js'
 import type {ClickHouseView} from './clickhouse-view.js'
 import type {ResourceSeries} from './resources.js'
 import type {Interval, Timeline} from './timeline.js'
+import {int, msText as formatMs} from '../../format/units.js'
 
 export type BottleneckKind = 'generator' | 'shared-process' | 'target-parts' | 'target-backpressure' | 'target' | 'none'
 
@@ -49,7 +49,7 @@ export interface VerdictInput {
 export const SATURATED = 0.9
 
 const pct = (share: number) => `${Math.round(share * 100)}%`
-const msText = (ms: number) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`)
+const msText = (ms: number) => `${formatMs(ms)} ms`
 
 /** Intervals while the run was under way (the first and last may be partial: trimmed when there are enough). */
 function activeIntervals(timeline: Timeline | undefined): Interval[] {
@@ -216,14 +216,14 @@ export function bottleneck(input: VerdictInput): Bottleneck {
       return {
         evidence,
         kind: 'none',
-        summary: `Nothing saturated: the target kept up with the ${Math.round(target).toLocaleString('en-US')} logs/s asked for (p99 ${msText(input.p99Ms)}); raise --rate to find its limit.`,
+        summary: `Nothing saturated: the target kept up with the ${int(target)} logs/s asked for (p99 ${msText(input.p99Ms)}); raise --rate to find its limit.`,
       }
     }
 
     return {
       evidence,
       kind: 'target',
-      summary: `The target did not keep up with the rate asked for: ${Math.round(achieved).toLocaleString('en-US')} of ${Math.round(target).toLocaleString('en-US')} logs/s, while the generators had time to spare.`,
+      summary: `The target did not keep up with the rate asked for: ${int(achieved)} of ${int(target)} logs/s, while the generators had time to spare.`,
     }
   }
 
@@ -241,24 +241,4 @@ export function bottleneck(input: VerdictInput): Bottleneck {
     kind: 'target',
     summary: `The target set the pace: the generators had time to spare while each of their ${input.concurrency} batches in flight waited ${msText(input.p50Ms)} (p50) for its answer; raise --concurrency or add workers to push harder.`,
   }
-}
-
-/** The verdict on a result document (a run, or the aggregate of several). */
-export function verdictOf(result: AggregateResult | RunResult): Bottleneck {
-  const runs = result.kind === 'run' ? [result] : result.workers.map((w) => w.result).filter((r): r is RunResult => r !== undefined)
-  return bottleneck({
-    acked: result.logs.acked,
-    clickhouse: result.clickhouse,
-    concurrency: result.config.concurrency,
-    errors: result.errors.total,
-    model: result.config.model,
-    p50Ms: result.latency.p50Ms,
-    p99Ms: result.latency.p99Ms,
-    rate: result.rate,
-    retriesByClass: result.retries.byClass,
-    serveResources: result.serveResources,
-    sharedProcess: result.kind === 'run' && result.resources.sharedWithServe === true,
-    timeline: result.timeline,
-    workers: runs.map((r) => ({busyMs: r.resources.busyMs, cpuMs: r.resources.cpuUserMs + r.resources.cpuSystemMs, durationMs: r.durationMs, timeline: r.timeline})),
-  })
 }

@@ -9,7 +9,17 @@
  * refused: never retried), other (500 and the rest).
  */
 import type {ByteWriter} from '../../format/byte-writer.js'
-import type {TransportResponse} from '../send/transport.js'
+
+/** An answer as the sender received it (send/transport.ts), as the protocols judge it. */
+export interface TransportResponse {
+  statusCode: number
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>
+  /** The response body as text, cut at `maxBodyBytes` characters. */
+  body: string
+  /** The response body as bytes (for binary answers such as OTLP protobuf), cut the same way. */
+  bytes?: Buffer
+}
 
 export interface FailedRecords {
   /** Error class: http_<status> of the item, or "partial" for records a 2xx refused without a status. */

@@ -8,7 +8,8 @@ import type {AggregateResult, Assessment, Counts, Measurements, RunResult, Worke
 import {mergeTimelines} from '../measure/timeline.js'
 import {RESULT_VERSION} from './types.js'
 import {ClassCounter, decodeHistogram, encodeHistogram, mergeHistograms, summarize} from '../measure/histogram.js'
-import {perSecond, round} from '../session/worker.js'
+import {perSecond, round} from '../measure/rate.js'
+import {int} from '../../format/units.js'
 
 const FAILED_KEYS_CAP = 100_000
 
@@ -117,9 +118,9 @@ export function workerReport(
 /** The guide's closing verdict, on the aggregate throughput, refusing to praise a run that lost data. */
 export function assess(result: Pick<AggregateResult, 'workersFailed' | 'workers' | 'logs' | 'throughput' | 'verification' | 'errors' | 'interrupted'>): Assessment {
   const rate = result.throughput.logsPerSecond
-  const fmt = Math.round(rate).toLocaleString('en-US')
+  const fmt = int(rate)
   if (result.verification && result.verification.missing > 0) {
-    return {grade: 'failed', summary: `${result.verification.missing.toLocaleString('en-US')} acknowledged logs are missing from storage`}
+    return {grade: 'failed', summary: `${int(result.verification.missing)} acknowledged logs are missing from storage`}
   }
 
   if (result.workersFailed > 0) {
@@ -128,9 +129,9 @@ export function assess(result: Pick<AggregateResult, 'workersFailed' | 'workers'
 
   if (result.logs.acked === 0) return {grade: 'failed', summary: 'nothing was acknowledged'}
   const caveats: string[] = []
-  if (result.errors.total > 0) caveats.push(`${result.errors.total.toLocaleString('en-US')} batches failed`)
+  if (result.errors.total > 0) caveats.push(`${int(result.errors.total)} batches failed`)
   // Records an answer refused one by one (OTLP partialSuccess, _bulk items) fail no whole batch.
-  else if (result.logs.failed > 0) caveats.push(`${result.logs.failed.toLocaleString('en-US')} logs refused`)
+  else if (result.logs.failed > 0) caveats.push(`${int(result.logs.failed)} logs refused`)
   if (result.interrupted) caveats.push('interrupted before the end')
   const suffix = caveats.length > 0 ? ` (${caveats.join('; ')})` : ''
   if (rate >= 100_000 && caveats.length === 0) return {grade: 'excellent', summary: `${fmt} logs/s: the system handled extreme load remarkably well`}

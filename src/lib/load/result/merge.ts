@@ -7,6 +7,7 @@ import {readFile} from 'node:fs/promises'
 import type {AggregateResult, RunResult, WorkerReport} from './types.js'
 
 import {usageError} from '../../errors.js'
+import {parseResultDocument} from './read.js'
 import {buildAggregate, workerReport} from './aggregate.js'
 import {coarsen} from '../measure/timeline.js'
 
@@ -22,21 +23,13 @@ function isRunResult(value: unknown): value is RunResult {
 
 /** The run results in one file: a `run --json` document, or the workers of a `parallel`/`merge` one. */
 export function resultsIn(file: string, text: string): RunResult[] {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw usageError(`${file} is not JSON (${(error as Error).message})`, 'give files written by "logbench run --json" or "logbench parallel --json"')
-  }
-
-  if (isRunResult(value)) return [value]
-  const aggregate = value as AggregateResult
-  if (aggregate && (aggregate.kind === 'parallel' || aggregate.kind === 'merge') && Array.isArray(aggregate.workers)) {
-    const results = aggregate.workers.map((w) => w.result).filter((r): r is RunResult => isRunResult(r))
+  const doc: RunResult | AggregateResult = parseResultDocument(file, text)
+  if (isRunResult(doc)) return [doc]
+  if ((doc as {kind: string}).kind !== 'run') {
+    const results = (doc as AggregateResult).workers.map((w) => w.result).filter((r): r is RunResult => isRunResult(r))
     if (results.length > 0) return results
   }
 
-  if ((value as {error?: unknown})?.error) throw usageError(`${file} holds an error, not a result: ${JSON.stringify((value as {error: {message?: string}}).error.message)}`)
   throw usageError(`${file} is not a logbench result`, 'give files written by "logbench run --json" or "logbench parallel --json" (with their latency histograms)')
 }
 

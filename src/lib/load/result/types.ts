@@ -8,13 +8,37 @@ import type {ResourceSeries} from '../measure/resources.js'
 import type {Timeline} from '../measure/timeline.js'
 import type {Bottleneck} from '../measure/bottleneck.js'
 import type {ProtocolConfig} from '../protocols/index.js'
-import type {WorkerSlot} from '../send/sender.js'
 import type {LatencySummary} from '../measure/histogram.js'
 import type {Payload, Weighted} from '../generate/synth.js'
-import type {ThresholdOutcome} from '../checks/thresholds.js'
 import type {Verification} from '../../verify/verify.js'
 
 export const RESULT_VERSION = 1
+
+/** A worker's place among the workers sharing a run id. */
+export interface WorkerSlot {
+  /** 0-based index of this worker among `count`. */
+  index: number
+  count: number
+}
+
+export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!='
+
+/** A --threshold (or --slo) expression, parsed (checks/thresholds.ts). */
+export interface Threshold {
+  expression: string
+  metric: string
+  op: Operator
+  /** In base units: ms for latencies, logs/s, counts, ratios in 0..1. */
+  value: number
+}
+
+export interface ThresholdOutcome extends Threshold {
+  /** The measured value, or null when it could not be measured. */
+  actual: number | null
+  ok: boolean
+  /** Why a threshold failed without a value. */
+  reason?: string
+}
 
 export interface RunConfig {
   /** URL the batches were POSTed to. */

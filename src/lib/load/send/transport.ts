@@ -4,19 +4,13 @@
  */
 import {Pool} from 'undici'
 
+import type {TransportResponse} from '../protocols/ack.js'
+
+export type {TransportResponse} from '../protocols/ack.js'
+
 export interface TransportRequest {
   body: Uint8Array
   headers: Record<string, string>
-}
-
-export interface TransportResponse {
-  statusCode: number
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>
-  /** The response body as text, cut at `maxBodyBytes` characters. */
-  body: string
-  /** The response body as bytes (for binary answers such as OTLP protobuf), cut the same way. */
-  bytes?: Buffer
 }
 
 export interface Transport {

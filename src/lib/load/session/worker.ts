@@ -1,53 +1,37 @@
 /**
  * One worker, end to end: synthesiser + transport + load loop, turned into a
- * RunResult document. Verification and thresholds are applied by `check.ts`.
+ * RunResult document. Verification and thresholds are applied by checks/checks.ts.
  */
 import os from 'node:os'
 import {performance} from 'node:perf_hooks'
 
 import type {Clock} from '../../clock.js'
 import type {RunConfig, RunResult} from '../result/types.js'
-import type {ProgressSnapshot, SendOutcome, WorkerSlot} from '../send/sender.js'
+import type {ProgressSnapshot, SendOutcome, SendSettings} from '../send/sender.js'
 import type {Transport} from '../send/transport.js'
 
 import {sampleProcess} from '../measure/resources.js'
 import {TimelineRecorder} from '../measure/timeline.js'
-import type {BodyTemplate} from '../generate/body-template.js'
 
 import {countsByKind} from '../protocols/ack.js'
-import {createEncoder, type ProtocolConfig} from '../protocols/index.js'
+import {createEncoder} from '../protocols/index.js'
+import {DEFAULTS, type LoadSettings, modelOf, outstandingOf} from '../settings.js'
 import {RESULT_VERSION} from '../result/types.js'
 import {sendLoad} from '../send/sender.js'
 import {encodeHistogram, summarize} from '../measure/histogram.js'
-import {DEFAULT_APPS, LogSynth, type Payload, type Weighted} from '../generate/synth.js'
+import {perSecond, round} from '../measure/rate.js'
+import {DEFAULT_APPS, LogSynth} from '../generate/synth.js'
 import {undiciTransport} from '../send/transport.js'
 
-export interface WorkerOptions {
-  target: URL
-  runId: string
-  seed: number
-  apps?: Weighted[]
-  errorRate?: number
-  payload: Payload
-  /** The wire protocol (the JSON shape of `payload` when absent). */
-  protocol?: ProtocolConfig
-  template?: BodyTemplate
-  batchSize: number
-  headers?: Record<string, string>
-  logs?: number
-  durationMs?: number
-  concurrency: number
-  rate?: number
-  maxInFlight?: number
-  retries: number
-  timeoutMs: number
-  worker: WorkerSlot
-  progressIntervalMs?: number
-  onProgress?: (snapshot: ProgressSnapshot) => void
-  signal?: AbortSignal
-  /** Width of one timeline interval, ms (default 1000). */
-  intervalMs?: number
-}
+/** A worker's settings (a LoadSettings, of which these matter here) and what it reports to while it runs. */
+export type WorkerOptions = SendSettings &
+  Pick<LoadSettings, 'runId' | 'seed' | 'payload' | 'retries' | 'timeoutMs'> &
+  Partial<Pick<LoadSettings, 'apps' | 'errorRate' | 'protocol' | 'template' | 'intervalMs'>> & {
+    target: URL
+    progressIntervalMs?: number
+    onProgress?: (snapshot: ProgressSnapshot) => void
+    signal?: AbortSignal
+  }
 
 export interface ProcessStats {
   pid: number
@@ -75,56 +59,18 @@ export interface WorkerDeps {
   process?: ProcessStats
 }
 
-export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
-  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
-  const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
-  const connections = options.rate === undefined ? options.concurrency : (options.maxInFlight ?? 128)
-  const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
-  const proc = deps.process ?? processStats
-  const cpuBefore = proc.cpuMs()
-  const timeline = new TimelineRecorder(options.intervalMs ?? 1000, deps.clock ?? {wallNow: () => Date.now()})
-  const sampler = sampleProcess(timeline, {clock: deps.clock})
-  const loopBefore = performance.eventLoopUtilization()
-  let outcome: SendOutcome
-  try {
-    outcome = await sendLoad({
-      batchSize: options.batchSize,
-      clock: deps.clock,
-      concurrency: options.concurrency,
-      durationMs: options.durationMs,
-      encoder,
-      headers: options.headers,
-      logs: options.logs,
-      maxInFlight: options.maxInFlight,
-      onProgress: options.onProgress,
-      payload: options.payload,
-      progressIntervalMs: options.progressIntervalMs,
-      random: deps.random,
-      rate: options.rate,
-      retries: options.retries,
-      signal: options.signal,
-      synth,
-      transport,
-      worker: options.worker,
-      intervals: timeline,
-    })
-  } finally {
-    sampler.stop()
-    if (!deps.transport) await transport.close()
-  }
-
-  const loop = performance.eventLoopUtilization(loopBefore)
-
-  const cpuAfter = proc.cpuMs()
-  const config: RunConfig = {
+/** The configuration a result reports: the settings as the run used them. */
+export function runConfigOf(options: WorkerOptions): RunConfig {
+  const model = modelOf(options)
+  return {
     apps: options.apps ?? [...DEFAULT_APPS],
     batchSize: options.batchSize,
     concurrency: options.concurrency,
     durationMs: options.durationMs,
     errorRate: options.errorRate ?? 0,
     logs: options.logs,
-    maxInFlight: options.rate === undefined ? undefined : (options.maxInFlight ?? 128),
-    model: options.rate === undefined ? 'closed' : 'open',
+    maxInFlight: model === 'open' ? (options.maxInFlight ?? DEFAULTS.maxInFlight) : undefined,
+    model,
     payload: options.payload,
     protocol: options.protocol ?? {name: 'json'},
     rate: options.rate,
@@ -135,10 +81,32 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     timeoutMs: options.timeoutMs,
     worker: options.worker,
   }
+}
+
+export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
+  const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
+  const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
+  const connections = outstandingOf({concurrency: options.concurrency, maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight, rate: options.rate})
+  const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
+  const proc = deps.process ?? processStats
+  const cpuBefore = proc.cpuMs()
+  const timeline = new TimelineRecorder(options.intervalMs ?? 1000, deps.clock ?? {wallNow: () => Date.now()})
+  const sampler = sampleProcess(timeline, {clock: deps.clock})
+  const loopBefore = performance.eventLoopUtilization()
+  let outcome: SendOutcome
+  try {
+    outcome = await sendLoad({...options, clock: deps.clock, encoder, intervals: timeline, random: deps.random, synth, transport})
+  } finally {
+    sampler.stop()
+    if (!deps.transport) await transport.close()
+  }
+
+  const loop = performance.eventLoopUtilization(loopBefore)
+  const cpuAfter = proc.cpuMs()
   const cpuUser = cpuAfter.user - cpuBefore.user
   const cpuSystem = cpuAfter.system - cpuBefore.system
   const result = resultFromOutcome(outcome, {
-    config,
+    config: runConfigOf(options),
     host: proc.host,
     pid: proc.pid,
     resources: {
@@ -152,16 +120,6 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   })
   result.timeline = timeline.toJSON()
   return result
-}
-
-export function round(value: number, digits = 0): number {
-  const factor = 10 ** digits
-  return Math.round(value * factor) / factor
-}
-
-/** Logs per second of `count` over `ms`. */
-export function perSecond(count: number, ms: number): number {
-  return ms > 0 ? round((count * 1000) / ms, 1) : 0
 }
 
 export function resultFromOutcome(

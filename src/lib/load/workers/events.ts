@@ -9,7 +9,8 @@
  *   {"type":"error","v":1,"error":{"kind":…,"message":…,"exitCode":…}}
  */
 import type {RunResult} from '../result/types.js'
-import type {ProgressSnapshot, WorkerSlot} from '../send/sender.js'
+import type {ProgressSnapshot} from '../send/sender.js'
+import type {WorkerSlot} from '../settings.js'
 
 export const PROTOCOL_VERSION = 1
 

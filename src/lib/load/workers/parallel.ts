@@ -1,30 +1,27 @@
 /**
- * `parallel`: N worker processes, each `run --events --barrier`, started
- * together once all are ready, read as NDJSON events, and stopped once each on
- * abort. Returns one report per worker; the aggregate is built by aggregate.ts.
+ * `parallel`: N worker processes, each `run --events --barrier --worker` with
+ * its settings from the parent, started together once all are ready, read as
+ * NDJSON events, and stopped once each on abort. Returns one report per
+ * worker; the aggregate is built by result/aggregate.ts.
  */
 import type {WorkerEvent} from './events.js'
 import type {RunResult, WorkerReport, WorkerStatus} from '../result/types.js'
+import type {LoadSettings} from '../settings.js'
 import type {Spawner, WorkerExit, WorkerHandle} from './spawn.js'
 
+import {WORKER_SETTINGS_ENV} from '../../config.js'
 import {workerReport} from '../result/aggregate.js'
+import {encodeWorkerSettings} from '../settings.js'
 import {EventLineReader, GO_LINE} from './events.js'
 
-/** Split `total` into `parts` integers that differ by at most one and add up exactly. */
-export function splitExactly(total: number, parts: number): number[] {
-  const base = Math.floor(total / parts)
-  const extra = total - base * parts
-  return Array.from({length: parts}, (_, i) => base + (i < extra ? 1 : 0))
+/** How worker `index` is started: `run` as a worker, its settings in its environment (never in its arguments, which any user can read). */
+export function workerLaunch(settings: LoadSettings): {args: string[]; env: Record<string, string>} {
+  return {args: ['run', '--events', '--barrier', '--worker'], env: {[WORKER_SETTINGS_ENV]: encodeWorkerSettings(settings)}}
 }
 
 export interface ParallelOptions {
-  workers: number
-  /** Arguments of `run` common to every worker (target, run id, seed, batch size, ...). */
-  commonArgs: string[]
-  /** Logs of each worker (count-bound runs). */
-  logsPerWorker?: number[]
-  /** Open model: logs/s of each worker. */
-  ratePerWorker?: number[]
+  /** The settings of each worker (settingsOfWorkers). */
+  settings: LoadSettings[]
   spawn: Spawner
   signal?: AbortSignal
   /** After an abort, how long workers get to report before SIGKILL (ms). */
@@ -44,13 +41,6 @@ export interface ParallelOutcome {
   wallMs: number
 }
 
-export function workerArgs(options: Pick<ParallelOptions, 'commonArgs' | 'logsPerWorker' | 'ratePerWorker' | 'workers'>, index: number): string[] {
-  const args = ['run', '--events', '--barrier', ...options.commonArgs, '--worker-index', String(index), '--worker-count', String(options.workers)]
-  if (options.logsPerWorker) args.push('--logs', String(options.logsPerWorker[index]))
-  if (options.ratePerWorker) args.push('--rate', String(options.ratePerWorker[index]))
-  return args
-}
-
 interface Slot {
   index: number
   handle: WorkerHandle
@@ -65,6 +55,7 @@ interface Slot {
 const STDERR_TAIL = 4000
 
 export async function runParallel(options: ParallelOptions): Promise<ParallelOutcome> {
+  const workers = options.settings.length
   const graceMs = options.graceMs ?? 15_000
   const slots: Slot[] = []
   let interrupted = false
@@ -73,7 +64,7 @@ export async function runParallel(options: ParallelOptions): Promise<ParallelOut
   let resolveAllReady!: () => void
   const allReady = new Promise<void>((resolve) => (resolveAllReady = resolve))
   const checkReady = () => {
-    if (slots.length === options.workers && slots.every((slot) => slot.ready || slot.exited)) resolveAllReady()
+    if (slots.length === workers && slots.every((slot) => slot.ready || slot.exited)) resolveAllReady()
   }
 
   const stopAll = () => {
@@ -95,8 +86,9 @@ export async function runParallel(options: ParallelOptions): Promise<ParallelOut
 
   const finished: Promise<WorkerReport>[] = []
   try {
-    for (let index = 0; index < options.workers && !interrupted; index++) {
-      const handle = options.spawn(workerArgs(options, index), index)
+    for (let index = 0; index < workers && !interrupted; index++) {
+      const launch = workerLaunch(options.settings[index])
+      const handle = options.spawn(launch.args, index, launch.env)
       const slot: Slot = {exited: false, handle, index, ready: false, stderr: ''}
       slots.push(slot)
       options.onStart?.(index, handle.pid)
@@ -171,8 +163,8 @@ export async function runParallel(options: ParallelOptions): Promise<ParallelOut
       else if (!slot.exited) slot.handle.stdin.write(GO_LINE)
     }
 
-    const workers = await Promise.all(finished)
-    return {interrupted, wallMs: released ? performance.now() - releasedAt : 0, workers}
+    const reports = await Promise.all(finished)
+    return {interrupted, wallMs: released ? performance.now() - releasedAt : 0, workers: reports}
   } finally {
     for (const slot of slots) slot.handle.stdin.end()
     options.signal?.removeEventListener('abort', stopAll)

@@ -22,8 +22,8 @@ export interface WorkerHandle {
   exited: Promise<WorkerExit>
 }
 
-/** Start worker `index` with these `run` arguments. */
-export type Spawner = (args: string[], index: number) => WorkerHandle
+/** Start worker `index` with these `run` arguments and these variables added to its environment. */
+export type Spawner = (args: string[], index: number, env?: Record<string, string>) => WorkerHandle
 
 const alive = new Set<WorkerHandle>()
 let exitHookInstalled = false
@@ -52,12 +52,12 @@ export function workerNodeFlags(maxInFlight = 128): string[] {
 
 export function nodeSpawner(options: {binPath: string; nodePath?: string; nodeFlags?: string[]; env?: Record<string, string>}): Spawner {
   installExitHook()
-  return (args) => {
+  return (args, _index, env) => {
     const child = execa(options.nodePath ?? process.execPath, [...(options.nodeFlags ?? []), options.binPath, ...args], {
       buffer: false,
       cleanup: false,
       detached: true,
-      env: {NO_COLOR: '1', ...options.env},
+      env: {NO_COLOR: '1', ...options.env, ...env},
       // parallel's own grace timer decides when a stopping worker is killed, not execa's 5 s default.
       forceKillAfterDelay: false,
       extendEnv: true,

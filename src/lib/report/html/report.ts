@@ -7,13 +7,13 @@ import type {ClickHouseView} from '../../load/measure/clickhouse-view.js'
 import type {Timeline} from '../../load/measure/timeline.js'
 import type {AggregateResult, Measurements, RunResult} from '../../load/result/types.js'
 
-import {verdictOf} from '../../load/measure/bottleneck.js'
+import {int} from '../../format/units.js'
+import {bottleneckOf} from '../../load/result/diagnose.js'
 import {compactNumber, escapeHtml as esc, lineChart, type Series} from './svg-chart.js'
 import {STYLE} from './style.js'
 
 type Result = RunResult | AggregateResult
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (n: number) => (n >= 100 ? int(n) : n.toFixed(n >= 10 ? 1 : 2))
 const mib = (bytes: number) => bytes / (1024 * 1024)
 
@@ -235,7 +235,7 @@ function errorsSection(m: Measurements): string {
 }
 
 export function renderHtmlReport(result: Result): string {
-  const verdict = result.bottleneck ?? verdictOf(result)
+  const verdict = result.bottleneck ?? bottleneckOf(result)
   const title =
     result.kind === 'run' ? `logbench run ${result.runId}` : result.kind === 'parallel' ? `logbench parallel: ${result.config.workers} workers, run ${result.runId}` : `logbench merge of ${result.workers.length} results, run ${result.runId}`
   const warnings = result.clickhouse?.warnings ?? []

@@ -1,7 +1,6 @@
 import {expect} from 'chai'
 
 import {
-  classifyError,
   ClassCounter,
   decodeHistogram,
   encodeHistogram,
@@ -10,6 +9,7 @@ import {
   recordMs,
   summarize,
 } from '../../../../src/lib/load/measure/histogram.js'
+import {classifyError} from '../../../../src/lib/load/send/error-class.js'
 import {networkError} from '../fakes.js'
 
 describe('load/stats', () => {

@@ -3,7 +3,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {type LoadFlagValues, parseLoadFlags, workerRunArgs} from '../../../../src/lib/load/settings.js'
+import {decodeWorkerSettings, encodeWorkerSettings, type LoadFlagValues, parseLoadFlags} from '../../../../src/lib/load/settings.js'
 import {expectUsageError} from '../../../helpers.js'
 
 const flags: LoadFlagValues = {
@@ -50,7 +50,7 @@ describe('load/options: --protocol, its own flags and --template', () => {
     writeFileSync(good, '{"msg": "{{message}}", "n": "{{seq}}"}')
     const settings = parseLoadFlags({...flags, template: good})
     expect(settings.template?.placeholders).to.equal(2)
-    expect(settings.templateFile).to.equal(good)
+    expect(settings.template?.file).to.equal(good)
     const bad = path.join(dir, 'bad.json')
     writeFileSync(bad, '{\n  "msg": "{{mesage}}"\n}')
     expectUsageError(() => parseLoadFlags({...flags, template: bad}), /^--template .*bad\.json, line 2: unknown placeholder \{\{mesage\}\}/)
@@ -68,22 +68,12 @@ describe('load/options: --protocol, its own flags and --template', () => {
       {payload: 'ndjson', template: file},
     ] as Partial<LoadFlagValues>[]) {
       const settings = parseLoadFlags({...flags, ...extra})
-      const args = workerRunArgs(settings, settings.target!)
-      const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
-      const back = parseLoadFlags({
-        ...flags,
-        'es-index': value('--es-index'),
-        'loki-shards': value('--loki-shards') === undefined ? undefined : Number(value('--loki-shards')),
-        'otlp-encoding': value('--otlp-encoding'),
-        payload: value('--payload'),
-        protocol: value('--protocol'),
-        target: value('--target'),
-        template: value('--template'),
-      })
+      const back = decodeWorkerSettings(encodeWorkerSettings(settings))
       expect(back.protocol).to.deep.equal(settings.protocol)
       expect(back.payload).to.equal(settings.payload)
       expect(back.target?.href).to.equal(settings.target?.href)
-      expect(back.templateFile).to.equal(settings.templateFile)
+      expect(back.template?.file).to.equal(settings.template?.file)
+      expect(back.template?.parts).to.deep.equal(settings.template?.parts)
     }
   })
 })

@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 
-import {backoffMs, parseRetryAfter, sendLoad, type SenderOptions} from '../../../../src/lib/load/send/sender.js'
+import {backoffMs} from '../../../../src/lib/load/send/backoff.js'
+import {sendLoad, type SenderOptions} from '../../../../src/lib/load/send/sender.js'
+import {parseRetryAfter} from '../../../../src/lib/load/protocols/ack.js'
 import {summarize} from '../../../../src/lib/load/measure/histogram.js'
 import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {undiciTransport} from '../../../../src/lib/load/send/transport.js'

@@ -5,7 +5,9 @@ import type {RunResult} from '../../../../src/lib/load/result/types.js'
 import type {Spawner, WorkerExit, WorkerHandle} from '../../../../src/lib/load/workers/spawn.js'
 
 import {waitForGo} from '../../../../src/lib/load/workers/barrier.js'
-import {runParallel, splitExactly, workerArgs} from '../../../../src/lib/load/workers/parallel.js'
+import {WORKER_SETTINGS_ENV} from '../../../../src/lib/config.js'
+import {decodeWorkerSettings, type LoadSettings, parseLoadFlags, settingsOfWorkers, splitExactly} from '../../../../src/lib/load/settings.js'
+import {runParallel, workerLaunch} from '../../../../src/lib/load/workers/parallel.js'
 import {encodeEvent, GO_LINE} from '../../../../src/lib/load/workers/events.js'
 import {workerResult} from '../results.js'
 
@@ -21,7 +23,8 @@ interface FakeWorker {
 /** A spawner whose workers follow a script: announce, wait for go, report (or die). */
 function fakeSpawner(behaviours: Behaviour[], log: string[]): {spawn: Spawner; workers: FakeWorker[]} {
   const workers: FakeWorker[] = []
-  const spawn: Spawner = (args, index) => {
+  const spawn: Spawner = (args, index, env) => {
+    const settings = decodeWorkerSettings(env![WORKER_SETTINGS_ENV])
     const stdout = new PassThrough()
     const stderr = new PassThrough()
     const stdin = new PassThrough()
@@ -67,8 +70,8 @@ function fakeSpawner(behaviours: Behaviour[], log: string[]): {spawn: Spawner; w
     }
 
     void (async () => {
-      const logs = Number(args[args.indexOf('--logs') + 1])
-      result = await workerResult({count: Number(args[args.indexOf('--worker-count') + 1]), index, latencyMs: 5, logs})
+      const logs = settings.logs!
+      result = await workerResult({count: settings.worker.count, index, latencyMs: 5, logs})
       stdout.write(encodeEvent('start', {pid: 5000 + index, plannedLogs: logs, runId: 'run-agg', target: 'http://x', worker: {count: 3, index}}))
       // Workers become ready at different times.
       await new Promise((resolve) => setTimeout(resolve, 5 * index))
@@ -99,6 +102,13 @@ function fakeSpawner(behaviours: Behaviour[], log: string[]): {spawn: Spawner; w
   return {spawn, workers}
 }
 
+/** The settings of `workers` workers sharing `logs` (parallel's own split). */
+function workersOf(workers: number, logs: number): LoadSettings[] {
+  return settingsOfWorkers(
+    parseLoadFlags({'batch-size': 100, concurrency: 1, logs, 'max-in-flight': 128, retries: 0, seed: 1, target: 'http://x', timeout: '1s', verify: false, 'verify-wait': '0s', workers}),
+  )
+}
+
 async function progressOf(logs: number) {
   return {
     batches: {acked: 1, failed: 0, sent: 1},
@@ -122,10 +132,11 @@ describe('load/parallel', () => {
   })
 
   it('gives each worker its slot, share of logs and of the rate', () => {
-    const args = workerArgs({commonArgs: ['--target', 'http://t'], logsPerWorker: [4, 3, 3], ratePerWorker: [34, 33, 33], workers: 3}, 1)
-    expect(args.slice(0, 3)).to.deep.equal(['run', '--events', '--barrier'])
-    const value = (name: string) => args[args.indexOf(name) + 1]
-    expect([value('--worker-index'), value('--worker-count'), value('--logs'), value('--rate'), value('--target')]).to.deep.equal(['1', '3', '3', '33', 'http://t'])
+    const all = settingsOfWorkers(parseLoadFlags({'batch-size': 10, concurrency: 1, logs: 10, 'max-in-flight': 128, rate: 100, retries: 0, seed: 1, target: 'http://t', timeout: '1s', verify: true, 'verify-wait': '0s', workers: 3}))
+    const launch = workerLaunch(all[1])
+    expect(launch.args).to.deep.equal(['run', '--events', '--barrier', '--worker'])
+    const settings = decodeWorkerSettings(launch.env[WORKER_SETTINGS_ENV])
+    expect([settings.worker, settings.logs, settings.rate, settings.target?.href, settings.verify]).to.deep.equal([{count: 3, index: 1}, 3, 33, 'http://t/api/logs/batch', false])
   })
 
   it('releases the workers together once all are ready, and collects their results and progress', async () => {
@@ -133,11 +144,9 @@ describe('load/parallel', () => {
     const {spawn, workers} = fakeSpawner(['ok', 'ok', 'ok'], log)
     const progress: number[] = []
     const outcome = await runParallel({
-      commonArgs: [],
-      logsPerWorker: splitExactly(1000, 3),
       onEvent: (worker, event) => event.type === 'progress' && progress.push(worker),
+      settings: workersOf(3, 1000),
       spawn,
-      workers: 3,
     })
     expect(outcome.interrupted).to.equal(false)
     expect(outcome.workers.map((w) => w.status)).to.deep.equal(['ok', 'ok', 'ok'])
@@ -152,7 +161,7 @@ describe('load/parallel', () => {
 
   it('reports a worker that dies with its error while the others still count', async () => {
     const {spawn} = fakeSpawner(['ok', 'die', 'error'], [])
-    const outcome = await runParallel({commonArgs: [], logsPerWorker: [500, 500, 500], spawn, workers: 3})
+    const outcome = await runParallel({settings: workersOf(3, 1500), spawn})
     const [ok, died, errored] = outcome.workers
     expect(ok).to.include({status: 'ok'})
     expect(ok.logs.acked).to.equal(500)
@@ -167,15 +176,13 @@ describe('load/parallel', () => {
     const {spawn, workers} = fakeSpawner(['ok', 'slow', 'slow'], [])
     const exits: number[] = []
     const running = runParallel({
-      commonArgs: [],
-      logsPerWorker: [100, 100, 100],
       onEvent(worker, event) {
         if (event.type === 'progress' && worker === 2) setTimeout(() => controller.abort(), 20)
       },
       onExit: (worker) => exits.push(worker),
+      settings: workersOf(3, 300),
       signal: controller.signal,
       spawn,
-      workers: 3,
     })
     const outcome = await running
     expect(outcome.interrupted).to.equal(true)
@@ -214,7 +221,7 @@ describe('load/parallel', () => {
     }
 
     setTimeout(() => controller.abort(), 30)
-    const outcome = await runParallel({commonArgs: [], graceMs: 50, logsPerWorker: [10], signal: controller.signal, spawn, workers: 1})
+    const outcome = await runParallel({graceMs: 50, settings: workersOf(1, 10), signal: controller.signal, spawn})
     expect(signals).to.deep.equal(['SIGTERM', 'SIGKILL'])
     // It never reported: it counts as failed, with the reason.
     expect(outcome.workers[0]).to.include({signal: 'SIGKILL', status: 'failed'})

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
 import {buildAggregate, workerReport} from '../../../../src/lib/load/result/aggregate.js'
-import {verdictOf} from '../../../../src/lib/load/measure/bottleneck.js'
-import {parseResultDocument} from '../../../../src/lib/report/html/file.js'
+import {bottleneckOf} from '../../../../src/lib/load/result/diagnose.js'
+import {parseResultDocument} from '../../../../src/lib/load/result/read.js'
 import {renderHtmlReport} from '../../../../src/lib/report/html/report.js'
 import {lineChart, niceCeiling} from '../../../../src/lib/report/html/svg-chart.js'
 import {workerResult} from '../../load/results.js'
@@ -22,7 +22,7 @@ describe('report/html', () => {
   it('renders an aggregate deterministically, self-contained, with the charts, the workers and the verdict', async () => {
     const workers = await Promise.all([0, 1].map((index) => workerResult({count: 2, index, latencyMs: 40, logs: 3000})))
     const aggregate = buildAggregate('parallel', 'run-agg', workers.map((r, i) => workerReport(i, r, {status: 'ok'})), {interrupted: false})
-    aggregate.bottleneck = verdictOf(aggregate)
+    aggregate.bottleneck = bottleneckOf(aggregate)
     const html = renderHtmlReport(aggregate)
     expect(renderHtmlReport(JSON.parse(JSON.stringify(aggregate)))).to.equal(html)
     expect(html).not.to.match(/<script|<link |src="|href="|url\(|@import/)

@@ -1,5 +1,5 @@
 /**
- * Watching a run from outside the generators: ClickHouse's own view (when the
+ * Observing a run from outside the generators: ClickHouse's own view (when the
  * store is reachable) and the CPU and RSS of logbench's own serve, sampled each
  * interval while the load runs; then, once everything is stored, the stored
  * rate of the run per interval and the verdict.
@@ -7,11 +7,11 @@
 import type {Store} from '../../store/index.js'
 import type {AggregateResult, RunResult} from '../result/types.js'
 
-import {type ClickHouseView, sampleClickHouse, storedPerInterval, type StoredRateColumns, type ViewSampler} from './clickhouse-view.js'
-import {type ResourceSeries, sampleMetricsEndpoint} from './resources.js'
-import {verdictOf} from './bottleneck.js'
+import {type ClickHouseView, sampleClickHouse, storedPerInterval, type StoredRateColumns, type ViewSampler} from '../measure/clickhouse-view.js'
+import {type ResourceSeries, sampleMetricsEndpoint} from '../measure/resources.js'
+import {bottleneckOf} from '../result/diagnose.js'
 
-export interface RunWatch {
+export interface RunObserver {
   /** Resolves once ClickHouse's counters before the run are read. */
   ready: Promise<void>
   /** Stop sampling (when sending is over). */
@@ -20,7 +20,7 @@ export interface RunWatch {
   complete(result: RunResult | AggregateResult): Promise<void>
 }
 
-export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs: number; storedColumns?: () => Promise<StoredRateColumns | undefined>}): RunWatch {
+export function observeRun(options: {store?: Store; serveMetrics?: URL; intervalMs: number; storedColumns?: () => Promise<StoredRateColumns | undefined>}): RunObserver {
   const {intervalMs, store} = options
   const view: ViewSampler | undefined = store ? sampleClickHouse(store, {intervalMs}) : undefined
   const serve = options.serveMetrics ? sampleMetricsEndpoint(options.serveMetrics, intervalMs) : undefined
@@ -48,7 +48,7 @@ export function watchRun(options: {store?: Store; serveMetrics?: URL; intervalMs
 
       result.clickhouse = clickhouse ?? null
       result.serveResources = serveResources ?? null
-      result.bottleneck = verdictOf(result)
+      result.bottleneck = bottleneckOf(result)
     },
     stop,
   }
