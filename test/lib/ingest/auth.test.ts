@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {IdempotencyCache} from '../../../src/lib/ingest/idempotency.js'
-import {tokenMatches} from '../../../src/lib/ingest/server.js'
+import {tokenMatches} from '../../../src/lib/ingest/access.js'
 
 describe('ingest auth and idempotency', () => {
   it('accepts only the exact bearer token', () => {

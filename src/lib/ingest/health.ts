@@ -1,0 +1,32 @@
+/** GET /health: whether serve can take logs now, with its store, buffer and memory. */
+import type {Store} from '../store/index.js'
+import type {Batcher} from './batcher.js'
+import type {Reply} from './reply.js'
+import type {StoreLiveness} from './store-liveness.js'
+
+/** What GET /health names itself: how a run knows that its target is a logbench serve. */
+export const SERVICE_NAME = 'logbench serve'
+
+export async function healthReply(store: Store, liveness: StoreLiveness, batcher: Batcher, closing: () => boolean): Promise<Reply> {
+  const reachable = await store.ping()
+  if (!reachable) liveness.markDown(new Error('the store did not answer a ping'))
+  const state = batcher.state
+  const ok = reachable && !closing()
+  return {
+    body: {
+      buffer: {bytes: state.bytes, insertsRunning: state.insertsRunning, maxBytes: state.maxBytes, maxRows: state.maxRows, rows: state.rows},
+      memory: (({arrayBuffers, external, heapTotal, heapUsed, rss}) => ({arrayBuffers, external, heapTotal, heapUsed, rss}))(process.memoryUsage()),
+      service: SERVICE_NAME,
+      status: ok ? 'ok' : 'unavailable',
+      store: {
+        database: store.info.database,
+        kind: store.info.kind,
+        location: store.info.location,
+        reachable,
+        table: store.info.table,
+        version: store.info.version.text,
+      },
+    },
+    status: ok ? 200 : 503,
+  }
+}
