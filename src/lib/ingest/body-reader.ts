@@ -31,7 +31,8 @@ export class BodyReader {
     for (const req of this.reading) req.socket.destroy()
   }
 
-  read(req: http.IncomingMessage): Promise<BodyOutcome> {
+  /** Read the body of `req`; `reading` is called once it is going to be read (past the checks of its declared length). */
+  read(req: http.IncomingMessage, reading?: () => void): Promise<BodyOutcome> {
     const {maxBodyBytes, maxReadingBytes, pool} = this
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'])
@@ -60,6 +61,7 @@ export class BodyReader {
       }
 
       this.reading.add(req)
+      reading?.()
       const chunks: Buffer[] = []
       // A declared length is read straight into one pooled buffer; a chunked body is gathered.
       let into = declared > 0 ? pool.acquire(declared) : undefined

@@ -27,18 +27,23 @@ export interface RouteOptions {
 
 const KNOWN_ROUTES = new Set(['/api/logs', '/api/logs/batch', '/health', '/metrics'])
 
-export function routeRequests(options: RouteOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+/**
+ * The request handler. `expectsContinue`: the client sent `Expect: 100-continue` and waits for
+ * "100 Continue" before its body, which is sent only when the body is going to be read; an answer
+ * decided from the headers alone goes instead, and the client need not send the body at all.
+ * Every answer sent before the body was read closes the connection after a lingering close (reply.ts).
+ */
+export function routeRequests(options: RouteOptions): (req: http.IncomingMessage, res: http.ServerResponse, expectsContinue?: boolean) => Promise<void> {
   const {admission, bodies, metrics, responder, token} = options
   const send = (req: http.IncomingMessage, res: http.ServerResponse, reply: Reply) => responder.send(req, res, reply)
 
-  return async function handle(req, res) {
+  return async function handle(req, res, expectsContinue = false) {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = url.pathname.replace(/\/+$/, '') || '/'
     const isIngest = req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')
     const isVerify = req.method === 'POST' && route === '/api/verify' && options.verify !== undefined
     if ((isIngest || isVerify || route.startsWith('/api/reports/')) && token !== undefined && !tokenMatches(req.headers.authorization, token)) {
       metrics.rejected.inc({reason: 'unauthorized'})
-      req.resume()
       send(req, res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
       return
     }
@@ -46,21 +51,19 @@ export function routeRequests(options: RouteOptions): (req: http.IncomingMessage
     if (isIngest) {
       const early = admission.refuseEarly(req)
       if (early) {
-        req.resume()
         send(req, res, early)
         return
       }
 
-      const body = await bodies.read(req)
+      const body = await bodies.read(req, expectsContinue ? () => res.writeContinue() : undefined)
       if (body === 'too_large' || body === 'busy') {
         const reply =
           body === 'too_large'
             ? {body: errorBody(`body larger than ${bodies.maxBodyBytes} bytes: send smaller batches`), status: 413}
             : admission.unavailable('overloaded', 'too many request bodies being received at once; retry later')
         if (body === 'too_large') metrics.rejected.inc({reason: 'too_large'})
-        // The rest of the body is not read: answer, then close the connection.
-        send(req, res, {...reply, headers: {...reply.headers, connection: 'close'}})
-        res.on('finish', () => req.destroy())
+        // The rest of the body is read and discarded after the answer (a lingering close).
+        send(req, res, reply)
         return
       }
 
@@ -68,7 +71,11 @@ export function routeRequests(options: RouteOptions): (req: http.IncomingMessage
       return
     }
 
-    if (isVerify) return send(req, res, await options.verify!(req))
+    if (isVerify) {
+      if (expectsContinue) res.writeContinue()
+      return send(req, res, await options.verify!(req))
+    }
+
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (route === '/health') return send(req, res, await options.health())
       if (route === '/metrics') return send(req, res, {body: await options.metricsText(), status: 200})
@@ -84,7 +91,6 @@ export function routeRequests(options: RouteOptions): (req: http.IncomingMessage
       }
     }
 
-    req.resume()
     send(req, res, KNOWN_ROUTES.has(route) ? {body: errorBody(`method ${req.method} not allowed on ${route}`), status: 405} : {body: errorBody(`no route ${req.method} ${route}`), status: 404})
   }
 }

@@ -16,6 +16,7 @@ import {BufferPool} from './buffer-pool.js'
 import {healthReply} from './health.js'
 import {IdempotencyCache} from './idempotency.js'
 import {createInserts} from './inserts.js'
+import {DEFAULT_LINGER_LIMITS, type LingerLimits, LingeringCloses} from './lingering-close.js'
 import {IngestMetrics} from './metrics.js'
 import {errorBody, Responder} from './reply.js'
 import {routeRequests} from './routes.js'
@@ -41,6 +42,11 @@ export interface IngestServerOptions {
   maxConnections?: number
   /** Milliseconds stop() lets unfinished uploads go on before cutting them off (default 10 s). */
   stopGraceMs?: number
+  /**
+   * After an answer sent before the body was read (413, 401, 415, 503 ...), how much of the rest of
+   * the body is read and discarded before the connection is cut (default 64 MiB, 30 s).
+   */
+  linger?: Partial<LingerLimits>
   limits?: Partial<ValidationLimits>
   batch?: Partial<BatcherOptions>
   /** Seconds announced in Retry-After on 503 (default 1). */
@@ -100,7 +106,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     writer: makeRowWriter(insertFormat, store.info.capabilities, pool),
   })
   const bodies = new BodyReader(maxBodyBytes, options.maxReadingBytes ?? Math.max(64 * 1024 * 1024, 2 * maxBodyBytes), pool)
-  const responder = new Responder(metrics, closing)
+  const lingering = new LingeringCloses({...DEFAULT_LINGER_LIMITS, ...options.linger}, (how, discarded) => {
+    metrics.lingeringCloses.inc({end: how})
+    metrics.discardedBytes.inc(discarded)
+  })
+  const responder = new Responder(metrics, lingering, closing)
+  metrics.sources.readingBytes = () => bodies.reservedBytes
+  metrics.sources.lingering = () => lingering.size
   const handle = routeRequests({
     admission,
     bodies,
@@ -117,15 +129,19 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   })
 
   const active = new Set<Promise<void>>()
-  const server = http.createServer((req, res) => {
-    const task = handle(req, res).catch((error: unknown) => {
+  const dispatch = (expectsContinue: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const task = handle(req, res, expectsContinue).catch((error: unknown) => {
       log(`request failed: ${messageOf(error)}`)
       if (!res.headersSent) responder.send(req, res, {body: errorBody(`internal error: ${messageOf(error)}`), status: 500})
       else res.destroy()
     })
     active.add(task)
     void task.finally(() => active.delete(task))
-  })
+  }
+
+  const server = http.createServer(dispatch(false))
+  // "Expect: 100-continue": the routes send "100 Continue" only for a body they are going to read.
+  server.on('checkContinue', dispatch(true))
   server.maxConnections = options.maxConnections ?? 4096
   server.keepAliveTimeout = 10_000
   server.headersTimeout = 15_000
@@ -150,10 +166,11 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       server.closeIdleConnections()
       // Every request already started is answered (its rows flushed) before the batcher closes.
       // An upload still unfinished after the grace period holds no rows: it is cut off, so one
-      // stalled client cannot hold the shutdown forever.
+      // stalled client cannot hold the shutdown forever. So is the rest of a refused body.
       const grace = new Promise((resolve) => setTimeout(resolve, options.stopGraceMs ?? 10_000).unref())
-      await Promise.race([Promise.allSettled([...active]), grace])
+      await Promise.race([Promise.allSettled([...active, lingering.settled()]), grace])
       bodies.cutAll()
+      lingering.cutAll()
       while (active.size > 0) await Promise.allSettled([...active])
       await inserts.batcher.drain()
       server.closeAllConnections()
