@@ -11,20 +11,33 @@ import {promisify} from 'node:util'
 
 import {openStore, type Store} from '../../src/lib/store/index.js'
 import {type RunningServer, startClickHouseServer} from '../fixtures/clickhouse-server.js'
-import {binPath, repoRoot, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
+import {binPath, repoRoot, runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
 
 interface ServeProcess {
   child: ChildProcess
   url: string
   stderr: () => string
+  /** Resolves once stderr matches. */
+  waitForStderr: (pattern: RegExp) => Promise<void>
   exited: Promise<number | null>
 }
 
-async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [binPath, 'serve', '--port', '0', ...args], {cwd: repoRoot, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [binPath, 'serve', '--port', '0', ...args], {cwd: repoRoot, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const stderrWaiters: (() => void)[] = []
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk
+    for (const wake of stderrWaiters.splice(0)) wake()
+  })
+  const waitForStderr = async (pattern: RegExp) => {
+    while (!pattern.test(stderr)) {
+      if (child.exitCode !== null) throw new Error(`serve exited before ${pattern} on stderr: ${stderr}`)
+      await new Promise<void>((resolve) => stderrWaiters.push(resolve))
+    }
+  }
+
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {
@@ -35,7 +48,7 @@ async function startServe(args: string[]): Promise<ServeProcess> {
     void exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)))
   })
   expect(stdout).to.match(/→ ClickHouse 18\.\d+\.\d+ at http:\/\/127\.0\.0\.1:\d+, table \w+\.logs/)
-  return {child, exited, stderr: () => stderr, url}
+  return {child, exited, stderr: () => stderr, url, waitForStderr}
 }
 
 const logs = (run: string, from: number, n: number) =>
@@ -88,6 +101,50 @@ describe('logbench serve (process)', function () {
     const [row] = await store!.query<{n: number}>(`SELECT count() AS n FROM ${store!.tableRef} WHERE run_id = {run:String}`, {run})
     expect(row.n).to.equal(acked)
     expect(serve.stderr()).to.match(/stopped after \d+ accepted logs/)
+  })
+
+  describe('no open door by default', () => {
+    const store = () => ['--clickhouse-url', serverUrl()!, '--database', database]
+    const env = {LOGBENCH_TOKEN: ''}
+    const local = (url: string) => url.replace('0.0.0.0', '127.0.0.1')
+
+    it('refuses to start on every interface without a token: exit 2, and how to fix it', async () => {
+      const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', ...store()], {env})
+      expect(result.code).to.equal(2)
+      expect(result.stdout).to.not.include('listening')
+      expect(result.stderr.trim().split('\n')).to.deep.equal([
+        'Error: serve would listen on 0.0.0.0 (every interface) without a token: anyone who can reach it could write logs and read the reports',
+        '  → set a token with --token or LOGBENCH_TOKEN (clients send "Authorization: Bearer <token>"), or pass --no-auth to serve it open on purpose',
+      ])
+    })
+
+    it('starts open with --no-auth, and warns on stderr', async () => {
+      const serve = await startServe(['--host', '0.0.0.0', '--no-auth', ...store()], env)
+      try {
+        expect(serve.url).to.match(/^http:\/\/0\.0\.0\.0:\d+$/)
+        await serve.waitForStderr(/warning: .* takes requests without a token \(--no-auth\)/)
+        expect((await postStatus(local(serve.url), logs('run-open', 0, 5))).status).to.equal(202)
+      } finally {
+        serve.child.kill('SIGTERM')
+        expect(await serve.exited).to.equal(0)
+      }
+    })
+
+    it('on every interface with a token, asks for it; on loopback without one, serves as before, without a warning', async () => {
+      const guarded = await startServe(['--host', '0.0.0.0', '--token', 'tok', ...store()], env)
+      const loopback = await startServe(store(), env)
+      try {
+        expect((await postStatus(local(guarded.url), logs('run-guarded', 0, 5))).status).to.equal(401)
+        expect((await fetch(`${local(guarded.url)}/metrics`)).status).to.equal(401)
+        expect((await postStatus(loopback.url, logs('run-loopback', 0, 5))).status).to.equal(202)
+      } finally {
+        for (const serve of [guarded, loopback]) {
+          serve.child.kill('SIGTERM')
+          expect(await serve.exited).to.equal(0)
+          expect(serve.stderr()).to.not.include('warning')
+        }
+      }
+    })
   })
 
   describe('in the background, as the README starts it', () => {

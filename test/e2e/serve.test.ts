@@ -217,12 +217,12 @@ for (const backend of backends) {
     })
 
     it('reports health and Prometheus metrics', async () => {
-      const health = await fetch(`${server.url}/health`)
+      const health = await fetch(`${server.url}/health`, {headers: auth})
       expect(health.status).to.equal(200)
       const body = (await health.json()) as any
       expect(body.store).to.include({kind: backend.name, reachable: true})
       expect(body.buffer).to.include.keys('rows', 'bytes', 'maxRows', 'maxBytes')
-      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      const metrics = await (await fetch(`${server.url}/metrics`, {headers: auth})).text()
       expect(metrics).to.match(/^logbench_ingest_accepted_total \d+/m)
       expect(metrics).to.match(/logbench_ingest_rejected_requests_total\{reason="invalid"\} [1-9]/)
       expect(metrics).to.include('logbench_ingest_insert_duration_seconds_bucket')

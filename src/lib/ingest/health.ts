@@ -7,11 +7,16 @@ import type {StoreLiveness} from './store-liveness.js'
 /** What GET /health names itself: how a run knows that its target is a logbench serve. */
 export const SERVICE_NAME = 'logbench serve'
 
-export async function healthReply(store: Store, liveness: StoreLiveness, batcher: Batcher, closing: () => boolean): Promise<Reply> {
+/**
+ * 200 when serve takes logs, else 503. `details`: with the store, the buffer and the process's memory;
+ * without, only the service's name and status (what a probe needs, for a caller without the token).
+ */
+export async function healthReply(store: Store, liveness: StoreLiveness, batcher: Batcher, closing: () => boolean, details = true): Promise<Reply> {
   const reachable = await store.ping()
   if (!reachable) liveness.markDown(new Error('the store did not answer a ping'))
   const state = batcher.state
   const ok = reachable && !closing()
+  if (!details) return {body: {service: SERVICE_NAME, status: ok ? 'ok' : 'unavailable'}, status: ok ? 200 : 503}
   return {
     body: {
       buffer: {bytes: state.bytes, insertsRunning: state.insertsRunning, maxBytes: state.maxBytes, maxRows: state.maxRows, rows: state.rows},

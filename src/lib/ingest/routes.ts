@@ -1,5 +1,5 @@
 /**
- * Serve's routes: the bearer token on the guarded ones, the ingest route
+ * Serve's routes: the bearer token on the guarded ones (all but /health), the ingest route
  * (refused from its headers, its body read within bounds, then admitted),
  * verification, health, metrics and the read-only reports.
  */
@@ -20,7 +20,8 @@ export interface RouteOptions {
   bodies: BodyReader
   responder: Responder
   metrics: IngestMetrics
-  health: () => Promise<Reply>
+  /** GET /health; `details`: with the store, buffer and memory (else whether serve is up, and its name). */
+  health: (details: boolean) => Promise<Reply>
   /** The Prometheus text of /metrics. */
   metricsText: () => Promise<string>
 }
@@ -42,7 +43,10 @@ export function routeRequests(options: RouteOptions): (req: http.IncomingMessage
     const route = url.pathname.replace(/\/+$/, '') || '/'
     const isIngest = req.method === 'POST' && (route === '/api/logs' || route === '/api/logs/batch')
     const isVerify = req.method === 'POST' && route === '/api/verify' && options.verify !== undefined
-    if ((isIngest || isVerify || route.startsWith('/api/reports/')) && token !== undefined && !tokenMatches(req.headers.authorization, token)) {
+    // The token guards writing and everything that reads the store or serve's figures; /health stays
+    // open for probes (its details only to the token's holder).
+    const guarded = isIngest || isVerify || route === '/metrics' || route.startsWith('/api/reports/')
+    if (guarded && token !== undefined && !tokenMatches(req.headers.authorization, token)) {
       metrics.rejected.inc({reason: 'unauthorized'})
       send(req, res, {body: errorBody('missing or wrong bearer token'), headers: {'www-authenticate': 'Bearer'}, status: 401})
       return
@@ -77,7 +81,7 @@ export function routeRequests(options: RouteOptions): (req: http.IncomingMessage
     }
 
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (route === '/health') return send(req, res, await options.health())
+      if (route === '/health') return send(req, res, await options.health(token === undefined || tokenMatches(req.headers.authorization, token)))
       if (route === '/metrics') return send(req, res, {body: await options.metricsText(), status: 200})
       if (route.startsWith('/api/reports/') && options.reports) {
         let name: string

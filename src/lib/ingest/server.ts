@@ -9,6 +9,7 @@ import type {AddressInfo} from 'node:net'
 import type {InsertFormat, Store} from '../store/index.js'
 
 import {messageOf} from '../errors.js'
+import {checkAccess} from './access.js'
 import {Admission} from './admission.js'
 import {type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from './batcher.js'
 import {BodyReader} from './body-reader.js'
@@ -32,8 +33,13 @@ export interface IngestServerOptions {
   host?: string
   /** Default 3000; 0 picks a free port. */
   port?: number
-  /** Bearer token required on ingest requests when set. */
+  /** Bearer token required, when set, on every route but /health (which then gives its details only with it). */
   token?: string
+  /**
+   * Serve without a token on an address other than loopback, on purpose. Without it, such a host
+   * and no token is refused (a usage error): anyone who could reach serve could write and read.
+   */
+  openAccess?: boolean
   /** Largest request body in bytes (default 10 MB). */
   maxBodyBytes?: number
   /** Bytes of request bodies being received at once, all requests together (default 64 MiB); past it, 503. */
@@ -51,9 +57,9 @@ export interface IngestServerOptions {
   batch?: Partial<BatcherOptions>
   /** Seconds announced in Retry-After on 503 (default 1). */
   retryAfterSeconds?: number
-  /** Read-only reports mounted at GET /api/reports/<name> (behind the token too, when one is set). */
+  /** Read-only reports mounted at GET /api/reports/<name>. */
   reports?: (name: string, params: URLSearchParams) => Promise<{status: number; body: unknown}>
-  /** Read-only verification of runs at POST /api/verify (behind the token too, when one is set). */
+  /** Read-only verification of runs at POST /api/verify. */
   verify?: (req: http.IncomingMessage) => Promise<{status: number; body: unknown}>
   log?: (line: string) => void
   /** Insert format (default: RowBinary where the store and table take it, else JSONEachRow). */
@@ -83,6 +89,7 @@ export interface IngestServer {
 
 export async function startIngestServer(options: IngestServerOptions): Promise<IngestServer> {
   const {store} = options
+  await checkAccess({host: options.host ?? '127.0.0.1', open: options.openAccess, token: options.token})
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024
   const metrics = new IngestMetrics()
   const log = options.log ?? (() => {})
@@ -116,7 +123,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const handle = routeRequests({
     admission,
     bodies,
-    health: () => healthReply(store, liveness, inserts.batcher, closing),
+    health: (details) => healthReply(store, liveness, inserts.batcher, closing, details),
     metrics,
     async metricsText() {
       inserts.updateBufferGauges()
