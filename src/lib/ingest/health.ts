@@ -13,7 +13,9 @@ export const SERVICE_NAME = 'logbench serve'
  */
 export async function healthReply(store: Store, liveness: StoreLiveness, batcher: Batcher, closing: () => boolean, details = true): Promise<Reply> {
   const reachable = await store.ping()
-  if (!reachable) liveness.markDown(new Error('the store did not answer a ping'))
+  // /health and the requests agree: a store that answers takes requests again at once, one that does not is down.
+  if (reachable) liveness.markUp()
+  else liveness.markDown(new Error('the store did not answer a ping'))
   const state = batcher.state
   const ok = reachable && !closing()
   if (!details) return {body: {service: SERVICE_NAME, status: ok ? 'ok' : 'unavailable'}, status: ok ? 200 : 503}

@@ -48,6 +48,14 @@ export class StoreLiveness {
     void this.probe()
   }
 
+  /** The store answered (a ping from elsewhere, such as /health): requests are taken again. */
+  markUp(): void {
+    if (this.isUp || this.stopped) return
+    this.isUp = true
+    this.options.onChange(true)
+    this.options.log('store reachable again')
+  }
+
   /** Stop pinging and probing (on shutdown). */
   stop(): void {
     this.stopped = true
@@ -57,11 +65,7 @@ export class StoreLiveness {
   private async probe(): Promise<void> {
     while (!this.isUp && !this.stopped) {
       await new Promise((resolve) => setTimeout(resolve, this.options.probeMs ?? 500))
-      if (await this.store.ping()) {
-        this.isUp = true
-        this.options.onChange(true)
-        this.options.log('store reachable again')
-      }
+      if (!this.isUp && (await this.store.ping())) this.markUp()
     }
 
     this.probing = false
