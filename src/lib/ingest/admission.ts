@@ -108,7 +108,9 @@ export class Admission {
       }
 
       if (known.done === failed) break
+      metrics.keyWaits.inc()
       const accepted = await known.done.catch(() => -1)
+      metrics.keyWaits.dec()
       if (accepted >= 0) {
         metrics.duplicates.inc()
         return {body: {accepted, replayed: true}, status: 202}

@@ -67,6 +67,12 @@ export class IngestMetrics {
     registers: [this.registry],
   })
 
+  readonly keyWaits = new Gauge({
+    help: 'Requests waiting for an earlier attempt with the same Idempotency-Key to settle',
+    name: 'logbench_ingest_idempotency_waits',
+    registers: [this.registry],
+  })
+
   readonly storeUp = new Gauge({help: '1 when the store is reachable', name: 'logbench_ingest_store_up', registers: [this.registry]})
   /** The process's own CPU and memory, so a load run can chart serve's resources. */
   readonly cpuSeconds = new Gauge({
