@@ -194,7 +194,9 @@ describe('logbench serve (process)', function () {
       const pidFile = path.join(dir, 'serve.pid')
       const script = `
         npx logbench serve --port 0 --clickhouse-url ${serverUrl()} --database ${database} --pid-file ${pidFile} > ${dir}/serve.out 2>&1 &
-        for i in $(seq 200); do [ -s ${pidFile} ] && break; sleep 0.1; done
+        launcher=$!
+        # Until serve has written its pid, or its launcher has ended (then the test fails on what it printed).
+        while [ ! -s ${pidFile} ] && kill -0 $launcher 2>/dev/null; do sleep 0.1; done
         url=$(grep -o 'http://127.0.0.1:[0-9]*' ${dir}/serve.out | head -1)
         echo "pid=$(cat ${pidFile}) url=$url launcher=$!"
         URL="$url" node -e "fetch(process.env.URL + '/api/logs/batch', {method: 'POST', headers: {'content-type': 'application/json'}, body: process.argv[1]}).then((r) => console.log(r.status))" '${logs(run, 0, 50)}'
@@ -207,8 +209,8 @@ describe('logbench serve (process)', function () {
     }
 
     async function expectStopped(pid: number, port: number, pidFile: string) {
-      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100))
-      expect(alive(pid), `serve (pid ${pid}) still running`).to.equal(false)
+      // However long it takes on a loaded machine (the test's own timeout bounds it).
+      while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 100))
       expect(await refused(port), 'the port is free').to.equal(true)
       expect(existsSync(pidFile), 'the pid file is removed').to.equal(false)
     }
