@@ -1,14 +1,19 @@
 /**
  * serve, black-box over HTTP, on both back ends: the acceptance checks of the
  * ingest endpoint. Storage is real (ClickHouse 18.16 and the embedded engine).
+ * Where a test needs an order (inserts held while requests gather, an INSERT
+ * that fails), the real store is wrapped so that its inserts wait for the test
+ * or run a statement first; the rows still go to the real table.
  */
 import {expect} from 'chai'
 import fc from 'fast-check'
+import net from 'node:net'
 
 import {type IngestServer, startIngestServer} from '../../src/lib/ingest/index.js'
 import {epochMsExpr, type Store} from '../../src/lib/store/index.js'
 import {backends, storeOrSkip} from '../helpers.js'
 import {brokenBody, canonicalMetadata, entriesOf, expectedRow, randomBody, sortedRows, validBody} from '../lib/ingest/body-model.js'
+import {insertGate, metricValue, until} from '../lib/ingest/memory-store.js'
 
 function batch(run: string, from: number, count: number): Record<string, unknown>[] {
   const logs = []
@@ -46,6 +51,22 @@ async function count(store: Store, run?: string): Promise<number> {
   return row.n
 }
 
+/** The real store, with its inserts going through `insert` (which calls the real one, numbered from 1). */
+function storeWithInserts(store: Store, insert: (real: Store['insert'], n: number, ...args: Parameters<Store['insert']>) => Promise<void>): Store {
+  let n = 0
+  const real = store.insert.bind(store)
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'insert') return (...args: Parameters<Store['insert']>) => insert(real, ++n, ...args)
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** One HTTP/1.1 request as bytes, for a raw connection. */
+const rawRequest = (body: string) => `POST /api/logs/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+
 for (const backend of backends) {
   describe(`serve on the ${backend.name} back end`, function () {
     let store: Store
@@ -64,45 +85,60 @@ for (const backend of backends) {
 
     const auth = {authorization: 'Bearer test-token'}
 
-    it('stores 100 POSTs of 1000 logs sent 8 at a time, exactly, every field as sent', async () => {
+    it('stores 100 POSTs of 1000 logs sent 8 at a time, exactly, every field of every row as sent, concurrent requests merged', async () => {
       const run = 'run-hundred'
+      // Inserts wait until the first request of each of the 8 clients is in: those must share INSERTs.
+      const held = insertGate()
+      const local = await startIngestServer({port: 0, store: storeWithInserts(store, async (real, _n, ...args) => (await held.gate(), real(...args))), token: 'test-token'})
+      const unit = (ms: number) => (store.info.capabilities.dateTime64 ? ms : Math.floor(ms / 1000))
+      const startedAt = unit(Date.now())
       const statuses: number[] = []
       let next = 0
       const worker = async () => {
         while (next < 100) {
           const i = next++
-          const response = await post(server.url, JSON.stringify(batch(run, i * 1000, 1000)), auth)
+          const response = await post(local.url, JSON.stringify(batch(run, i * 1000, 1000)), {...auth, 'idempotency-key': `hundred-${i}`})
           statuses.push(response.status)
           expect(response.json).to.deep.equal({accepted: 1000})
         }
       }
 
-      await Promise.all(Array.from({length: 8}, worker))
+      const workers = Promise.all(Array.from({length: 8}, worker))
+      await until(async () => (await metricValue(local.metrics.bufferRows)) === 8000)
+      held.open()
+      await workers
+      const endedAt = unit(Date.now())
+      const stats = local.stats()
+      await local.stop()
       expect(statuses.filter((status) => status === 202)).to.have.length(100)
-      expect(await count(store, run)).to.equal(100_000)
-      expect(server.stats().inserts).to.be.lessThan(100)
+      expect(stats.rowsPerInsert.max, 'an INSERT carried several requests').to.be.at.least(2000)
+      expect(stats.inserts).to.be.lessThan(100)
 
       const caps = store.info.capabilities
       const rows = await store.query<Record<string, any>>(
-        `SELECT seq, app_id, level, message, source, metadata, ${epochMsExpr('timestamp', caps)} AS ts FROM ${store.tableRef}
-         WHERE run_id = {run:String} AND seq IN (0, 1, 4, 31337, 99999) ORDER BY seq`,
+        `SELECT ${epochMsExpr('timestamp', caps)} AS ts, ${epochMsExpr('created_at', caps)} AS created, app_id, level, message, source, metadata, run_id, seq, batch_id
+         FROM ${store.tableRef} WHERE run_id = {run:String} ORDER BY seq`,
         {run},
       )
-      expect(rows.map((row) => row.seq)).to.deep.equal([0, 1, 4, 31_337, 99_999])
-      const sent = new Map(batch(run, 0, 100_000).map((log) => [(log.metadata as {seq: number}).seq, log]))
-      for (const row of rows) {
-        const log = sent.get(row.seq)!
-        expect(row.app_id).to.equal(log.app_id)
-        expect(row.level).to.equal(log.level)
-        expect(row.message).to.equal(log.message)
-        expect(row.source).to.equal(log.source)
-        expect(JSON.parse(row.metadata)).to.deep.equal(log.metadata)
-        const precision = caps.dateTime64 ? 1 : 1000
-        expect(row.ts).to.equal(Math.floor((log.timestamp as number) / precision) * precision)
+      expect(rows).to.have.length(100_000)
+      const sent = batch(run, 0, 100_000)
+      const precision = caps.dateTime64 ? 1 : 1000
+      for (const [i, row] of rows.entries()) {
+        const log = sent[i]
+        const {created, metadata, ts, ...fields} = row
+        expect({...fields, seq: Number(fields.seq)}, `row ${i}`).to.deep.equal({
+          app_id: log.app_id,
+          batch_id: `hundred-${Math.floor(i / 1000)}`,
+          level: log.level,
+          message: log.message,
+          run_id: run,
+          seq: i,
+          source: log.source,
+        })
+        expect(JSON.parse(metadata), `row ${i}`).to.deep.equal(log.metadata)
+        expect(Number(ts), `row ${i}`).to.equal(Math.floor((log.timestamp as number) / precision) * precision)
+        expect(unit(Number(created)), `row ${i}: created_at is the time of ingest`).to.be.within(startedAt, endedAt)
       }
-
-      const [{dupes}] = await store.query<{dupes: number}>(`SELECT count() - uniqExact(seq) AS dupes FROM ${store.tableRef} WHERE run_id = {run:String}`, {run})
-      expect(dupes).to.equal(0)
     })
 
     it('turns bad requests away with their documented status and a JSON error, storing nothing', async () => {
@@ -217,43 +253,135 @@ for (const backend of backends) {
     })
 
     it('reports health and Prometheus metrics', async () => {
-      const health = await fetch(`${server.url}/health`)
+      const health = await fetch(`${server.url}/health`, {headers: auth})
       expect(health.status).to.equal(200)
       const body = (await health.json()) as any
       expect(body.store).to.include({kind: backend.name, reachable: true})
       expect(body.buffer).to.include.keys('rows', 'bytes', 'maxRows', 'maxBytes')
-      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      const metrics = await (await fetch(`${server.url}/metrics`, {headers: auth})).text()
       expect(metrics).to.match(/^logbench_ingest_accepted_total \d+/m)
       expect(metrics).to.match(/logbench_ingest_rejected_requests_total\{reason="invalid"\} [1-9]/)
       expect(metrics).to.include('logbench_ingest_insert_duration_seconds_bucket')
       expect(metrics).to.include('logbench_ingest_buffer_fill_ratio')
     })
 
-    it('on stop, answers and stores every request in flight, then refuses new ones', async () => {
-      const local = await startIngestServer({port: 0, store})
-      const run = 'run-stop'
-      const acked: number[] = []
-      let stopRequested = false
-      const client = async (id: number) => {
-        for (let i = 0; !stopRequested || i < 1; i++) {
+    it('a failed INSERT with an Idempotency-Key stores nothing; its retry tries anew, is stored once, then replayed', async () => {
+      const away = `${store.info.table}_away`
+      const moveTable = (from: string, to: string) => store.command(`RENAME TABLE \`${store.info.database}\`.\`${from}\` TO \`${store.info.database}\`.\`${to}\``)
+      // The first INSERT really fails in the store: its table is away, and back before the answer.
+      const local = await startIngestServer({
+        port: 0,
+        store: storeWithInserts(store, async (real, n, ...args) => {
+          if (n !== 1) return real(...args)
+          await moveTable(store.info.table, away)
           try {
-            const response = await post(local.url, JSON.stringify(batch(run, (id * 1000 + i) * 100, 100)))
-            if (response.status === 202) acked.push(response.json.accepted)
-            else expect(response.status).to.equal(503)
-          } catch {
-            return // connection closed by the stopping server: no answer, nothing counted
+            await real(...args)
+          } finally {
+            await moveTable(away, store.info.table)
           }
-        }
+        }),
+      })
+      try {
+        const run = 'run-idem-failed'
+        const body = JSON.stringify(batch(run, 0, 10))
+        const headers = {'idempotency-key': 'failed-key-1'}
+        const first = await post(local.url, body, headers)
+        expect(first.status).to.equal(503)
+        expect(first.json.error).to.match(/^insert failed, nothing from this request was stored: /)
+        expect(await count(store, run)).to.equal(0)
+        const retry = await post(local.url, body, headers)
+        expect(retry.status).to.equal(202)
+        expect(retry.json).to.deep.equal({accepted: 10})
+        const again = await post(local.url, body, headers)
+        expect(again.json).to.deep.equal({accepted: 10, replayed: true})
+        expect(await count(store, run)).to.equal(10)
+        expect(local.stats()).to.include({failedInserts: 1, inserts: 1})
+      } finally {
+        await local.stop()
       }
+    })
 
-      const clients = [0, 1, 2, 3].map((id) => client(id))
-      await new Promise((resolve) => setTimeout(resolve, 400))
-      stopRequested = true
-      await local.stop()
-      await Promise.all(clients)
-      const sum = acked.reduce((a, b) => a + b, 0)
-      expect(sum).to.be.greaterThan(0)
-      expect(await count(store, run)).to.equal(sum)
+    it('of several retries waiting on an Idempotency-Key whose INSERT fails, exactly one is stored', async () => {
+      const away = `${store.info.table}_away`
+      const moveTable = (from: string, to: string) => store.command(`RENAME TABLE \`${store.info.database}\`.\`${from}\` TO \`${store.info.database}\`.\`${to}\``)
+      const held = insertGate()
+      let started!: () => void
+      const firstStarted = new Promise<void>((resolve) => (started = resolve))
+      const local = await startIngestServer({
+        port: 0,
+        store: storeWithInserts(store, async (real, n, ...args) => {
+          if (n !== 1) return real(...args)
+          started()
+          await held.gate()
+          await moveTable(store.info.table, away)
+          try {
+            await real(...args)
+          } finally {
+            await moveTable(away, store.info.table)
+          }
+        }),
+      })
+      try {
+        const run = 'run-idem-waiting'
+        const body = JSON.stringify(batch(run, 0, 10))
+        const headers = {'idempotency-key': 'failed-key-2'}
+        const first = post(local.url, body, headers)
+        await firstStarted
+        const retries = [post(local.url, body, headers), post(local.url, body, headers)]
+        await until(async () => (await metricValue(local.metrics.keyWaits)) === 2)
+        held.open()
+        const [a, b, c] = await Promise.all([first, ...retries])
+        expect(a.status).to.equal(503)
+        expect([b.status, c.status]).to.deep.equal([202, 202])
+        expect([b.json.replayed, c.json.replayed].filter(Boolean)).to.have.length(1)
+        expect(await count(store, run)).to.equal(10)
+        expect(local.stats()).to.include({failedInserts: 1, inserts: 1})
+      } finally {
+        await local.stop()
+      }
+    })
+
+    it('on stop, answers and stores every request in flight, then refuses new ones', async () => {
+      const held = insertGate()
+      const local = await startIngestServer({port: 0, store: storeWithInserts(store, async (real, _n, ...args) => (await held.gate(), real(...args)))})
+      const run = 'run-stop'
+      const rows = async () => metricValue(local.metrics.bufferRows)
+      // Four requests in flight (their inserts held), and a fifth on a connection the test keeps.
+      const inFlight = [0, 1, 2, 3].map((id) => post(local.url, JSON.stringify(batch(run, id * 100, 100))))
+      await until(async () => (await rows()) === 400)
+      const kept = net.connect(local.port, '127.0.0.1')
+      let keptReceived = ''
+      kept.on('data', (chunk) => (keptReceived += chunk))
+      const keptClosed = new Promise((resolve) => kept.once('close', resolve))
+      kept.write(rawRequest(JSON.stringify(batch(run, 400, 100))))
+      await until(async () => (await rows()) === 500)
+
+      const stopped = local.stop()
+      // New connections are refused...
+      const fresh = await new Promise<string>((resolve) => {
+        const socket = net.connect(local.port, '127.0.0.1')
+        socket.once('connect', () => (socket.destroy(), resolve('connected')))
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+      })
+      expect(fresh, 'a new connection after stop()').to.equal('ECONNREFUSED')
+      // ...and a request that reaches serve after stop() on a connection still open, behind one in
+      // flight, is refused: the answer in flight closes the connection, leaving it unanswered.
+      kept.write(rawRequest(JSON.stringify(batch(run, 500, 100))))
+      await until(async () => (await metricValue(local.metrics.rejected, {reason: 'shutting_down'})) === 1)
+
+      held.open()
+      const answers = await Promise.all(inFlight)
+      expect(answers.map((answer) => [answer.status, answer.json])).to.deep.equal(Array.from({length: 4}, () => [202, {accepted: 100}]))
+      await stopped
+      await keptClosed
+      const answered = keptReceived.split(/(?=HTTP\/1\.1 )/)
+      expect(answered, 'one answer on the kept connection, then it closes').to.have.length(1)
+      expect(answered[0]).to.match(/^HTTP\/1\.1 202 /)
+      expect(answered[0]).to.match(/\r\nconnection: close\r\n/i)
+      expect(answered[0]).to.include('{"accepted":100}')
+      expect(await count(store, run)).to.equal(500)
+      const [{low, high}] = await store.query<{low: number; high: number}>(`SELECT min(seq) AS low, max(seq) AS high FROM ${store.tableRef} WHERE run_id = {run:String}`, {run})
+      expect([Number(low), Number(high)]).to.deep.equal([0, 499])
     })
   })
 }

@@ -70,6 +70,22 @@ interface Pending {
   reject: (error: unknown) => void
 }
 
+/** The batcher's time: now, and a callback later (the tests drive one by hand). */
+export interface BatcherClock {
+  now(): number
+  /** Run `fn` after `ms`; returns what cancels it. */
+  later(fn: () => void, ms: number): () => void
+}
+
+export const systemBatcherClock: BatcherClock = {
+  later(fn, ms) {
+    const timer = setTimeout(fn, ms)
+    timer.unref?.()
+    return () => clearTimeout(timer)
+  },
+  now: Date.now,
+}
+
 export type OfferResult = {ok: true; committed: Promise<void>} | {ok: false; reason: 'full' | 'closed'}
 
 export class Batcher {
@@ -81,7 +97,7 @@ export class Batcher {
   private running = 0
   private insertIds = 0
   private closed = false
-  private timer: NodeJS.Timeout | undefined
+  private cancelTimer: (() => void) | undefined
   private timerAt = 0
   private idleWaiters: (() => void)[] = []
   private lastArrival = Number.NEGATIVE_INFINITY
@@ -95,8 +111,12 @@ export class Batcher {
     private readonly write: BatchWriter,
     private readonly options: BatcherOptions = DEFAULT_BATCHER_OPTIONS,
     private readonly onInsert: (outcome: InsertOutcome) => void = () => {},
-    private readonly now: () => number = Date.now,
+    private readonly clock: BatcherClock = systemBatcherClock,
   ) {}
+
+  private now(): number {
+    return this.clock.now()
+  }
 
   /** Rows and bytes held (pending or being inserted), and inserts running. */
   get state(): {rows: number; bytes: number; pendingRows: number; insertsRunning: number; maxRows: number; maxBytes: number} {
@@ -174,18 +194,20 @@ export class Batcher {
       this.flush()
     }
 
-    if (this.timer && (this.queue.length === 0 || at === 0 || this.timerAt !== at)) {
-      clearTimeout(this.timer)
-      this.timer = undefined
+    if (this.cancelTimer && (this.queue.length === 0 || at === 0 || this.timerAt !== at)) {
+      this.cancelTimer()
+      this.cancelTimer = undefined
     }
 
-    if (at > 0 && !this.timer) {
+    if (at > 0 && !this.cancelTimer) {
       this.timerAt = at
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        this.pump()
-      }, Math.max(0, at - this.now()))
-      this.timer.unref?.()
+      this.cancelTimer = this.clock.later(
+        () => {
+          this.cancelTimer = undefined
+          this.pump()
+        },
+        Math.max(0, at - this.now()),
+      )
     }
   }
 
@@ -227,8 +249,8 @@ export class Batcher {
 
     this.pump()
     if (this.bufferedRows === 0 && this.running === 0 && this.queue.length === 0) {
-      if (this.timer) clearTimeout(this.timer)
-      this.timer = undefined
+      this.cancelTimer?.()
+      this.cancelTimer = undefined
       for (const wake of this.idleWaiters.splice(0)) wake()
     }
   }

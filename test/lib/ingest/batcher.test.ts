@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {Batcher, type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from '../../../src/lib/ingest/batcher.js'
+import {Batcher, type BatcherClock, type BatcherOptions, DEFAULT_BATCHER_OPTIONS} from '../../../src/lib/ingest/batcher.js'
 
 interface Call {
   chunks: string[]
@@ -8,8 +8,36 @@ interface Call {
   finish: (error?: Error) => void
 }
 
+/** Time that moves only when the test says: advance() runs the callbacks that fall due, in order. */
+class ManualClock implements BatcherClock {
+  private at = 0
+  private readonly pending: {due: number; fn: () => void; cancelled: boolean}[] = []
+
+  now = () => this.at
+
+  later(fn: () => void, ms: number): () => void {
+    const entry = {cancelled: false, due: this.at + ms, fn}
+    this.pending.push(entry)
+    return () => (entry.cancelled = true)
+  }
+
+  advance(ms: number): void {
+    const end = this.at + ms
+    for (;;) {
+      const due = this.pending.filter((entry) => !entry.cancelled && entry.due <= end).sort((a, b) => a.due - b.due)[0]
+      if (!due) break
+      this.pending.splice(this.pending.indexOf(due), 1)
+      this.at = due.due
+      due.fn()
+    }
+
+    this.at = end
+  }
+}
+
 function harness(options: Partial<BatcherOptions> = {}) {
   const calls: Call[] = []
+  const clock = new ManualClock()
   const batcher = new Batcher(
     (chunks, info) =>
       new Promise<void>((resolve, reject) => {
@@ -17,12 +45,14 @@ function harness(options: Partial<BatcherOptions> = {}) {
       }),
     // Lingering has its own tests below; the others see the slot used at once.
     {...DEFAULT_BATCHER_OPTIONS, lingerMs: 0, ...options},
+    undefined,
+    clock,
   )
-  return {batcher, calls}
+  return {batcher, calls, clock}
 }
 
+/** Lets a finished insert settle (its promise callbacks run). */
 const tick = () => new Promise((resolve) => setImmediate(resolve))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('group-commit batcher', () => {
   it('writes at once when idle, then merges what arrives meanwhile into one insert', async () => {
@@ -104,25 +134,26 @@ describe('group-commit batcher', () => {
 
   describe('lingering under load', () => {
     it('sends a request that arrives alone at once', async () => {
-      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 1000})
+      const {batcher, calls, clock} = harness({insertConcurrency: 1, lingerMs: 1000})
       batcher.offer(Buffer.from('a\n'), 1)
       expect(calls).to.have.length(1)
       calls[0].finish()
-      await sleep(300)
+      await tick()
+      clock.advance(2000)
       // Another lone request, well after the first.
       batcher.offer(Buffer.from('b\n'), 1)
       expect(calls).to.have.length(2)
     })
 
     it('lets a free slot wait until the rows that were in flight are back, then sends them in one insert', async () => {
-      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 5000})
+      const {batcher, calls, clock} = harness({insertConcurrency: 1, lingerMs: 5000})
       // Five clients, 10 rows each: one insert runs, four requests wait for it.
       batcher.offer(Buffer.from('a\n'), 10)
       for (const row of ['b\n', 'c\n', 'd\n', 'e\n']) batcher.offer(Buffer.from(row), 10)
       calls[0].finish()
       await tick()
       expect(calls, 'the slot lingers: 40 of the 50 rows in flight are waiting').to.have.length(1)
-      await sleep(20)
+      clock.advance(20)
       // The client answered sends again: all 50 are waiting, the slot goes without waiting longer.
       batcher.offer(Buffer.from('f\n'), 10)
       expect(calls).to.have.length(2)
@@ -130,14 +161,15 @@ describe('group-commit batcher', () => {
     })
 
     it('stops lingering after lingerMs when fewer rows than were in flight come back', async () => {
-      const {batcher, calls} = harness({insertConcurrency: 1, lingerMs: 100})
+      const {batcher, calls, clock} = harness({insertConcurrency: 1, lingerMs: 100})
       batcher.offer(Buffer.from('a\n'), 10)
       batcher.offer(Buffer.from('b\n'), 20)
       calls[0].finish()
-      await sleep(30)
+      await tick()
+      clock.advance(99)
       expect(calls, '20 of the 30 rows in flight are waiting: the slot lingers').to.have.length(1)
-      for (let i = 0; i < 200 && calls.length === 1; i++) await sleep(10)
-      expect(calls).to.have.length(2)
+      clock.advance(1)
+      expect(calls, 'lingerMs after the slot was freed, it goes').to.have.length(2)
       expect(calls[1].rows).to.equal(20)
     })
   })
