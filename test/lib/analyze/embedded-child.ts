@@ -4,7 +4,7 @@
  * under test opens this one): it seeds it with the test dataset and/or runs
  * queries, and prints {rows: [...]} per query as one JSON line.
  *
- *   node --import tsx embedded-child.ts '{"dataDir": "...", "database": "...", "seed": {"now": 1714564800000}, "queries": ["SELECT ..."]}'
+ *   node --import tsx embedded-child.ts '{"dataDir": "...", "database": "...", "commands": ["CREATE ..."], "seed": {"now": 1714564800000}, "queries": ["SELECT ..."]}'
  */
 import {openStore} from '../../../src/lib/store/index.js'
 import {type DatasetOptions, insertRows, makeDataset} from './data.js'
@@ -14,6 +14,8 @@ interface Job {
   database: string
   seed?: DatasetOptions
   queries?: string[]
+  /** Statements run first (DDL, INSERT), `{db}` standing for the database. */
+  commands?: string[]
   /** Answer [] for every query when the logs table does not exist. */
   ifTableExists?: boolean
 }
@@ -21,6 +23,7 @@ interface Job {
 const job = JSON.parse(process.argv[2]) as Job
 const store = await openStore({dataDir: job.dataDir, database: job.database})
 try {
+  for (const sql of job.commands ?? []) await store.command(sql.replaceAll('{db}', job.database))
   if (job.seed) {
     await store.ensureSchema()
     await insertRows(store, makeDataset(job.seed))
