@@ -128,6 +128,20 @@ describe('load/protocols against receivers written from each specification', () 
     })
   }
 
+  it('loki: any 2xx takes the push (200 and 202 with a body, as Loki-compatible APIs answer), anything else fails it', async () => {
+    for (const [status, acked] of [[200, LOGS], [202, LOGS], [204, LOGS], [400, 0]] as const) {
+      const receiver = await startReceiver({answer: () => ({body: status === 204 ? '' : '{"status":"success"}', status}), protocol: 'loki'})
+      try {
+        const result = await send({lokiShards: 1, name: 'loki'}, `${receiver.url}/loki/api/v1/push`)
+        expect(receiver.requests.map((r) => r.status), String(status)).to.deep.equal(Array.from({length: LOGS / BATCH}, () => status))
+        expect(result.logs, String(status)).to.deep.equal({acked, failed: LOGS - acked, sent: LOGS})
+        if (acked === 0) expect(result.errors.logsByClass).to.deep.equal({http_400: LOGS})
+      } finally {
+        await receiver.stop()
+      }
+    }
+  })
+
   it('otlp: one ResourceLogs per service, and the JSON mapping (hex ids, integer enums, 64-bit integers as strings)', () => {
     const synth = new LogSynth({runId: RUN, seed: SEED})
     const json = JSON.parse(createEncoder({encoding: 'json', name: 'otlp'}, synth, 'array').encode(400, (i) => i, 1_735_787_045_678, new ByteWriter(1024)).toString())
