@@ -16,6 +16,8 @@ interface Job {
   queries?: string[]
   /** Statements run first (DDL, INSERT), `{db}` standing for the database. */
   commands?: string[]
+  /** Statements run after the seed (OPTIMIZE), `{table}` standing for the logs table. */
+  afterSeed?: string[]
   /** Answer [] for every query when the logs table does not exist. */
   ifTableExists?: boolean
 }
@@ -28,6 +30,8 @@ try {
     await store.ensureSchema()
     await insertRows(store, makeDataset(job.seed))
   }
+
+  for (const sql of job.afterSeed ?? []) await store.command(sql.replaceAll('{table}', store.tableRef))
 
   const results = []
   const skip = job.ifTableExists && !(await store.schemaExists())
