@@ -166,13 +166,23 @@ describe('load/parallel', () => {
     const controller = new AbortController()
     const {spawn, workers} = fakeSpawner(['ok', 'slow', 'slow'], [])
     const exits: number[] = []
+    const progressed = new Set<number>()
+    // Stop once worker 0 has finished and the two slow ones are running (have reported progress).
+    const maybeStop = () => {
+      if (exits.includes(0) && progressed.has(1) && progressed.has(2)) controller.abort()
+    }
+
     const running = runParallel({
       commonArgs: [],
       logsPerWorker: [100, 100, 100],
       onEvent(worker, event) {
-        if (event.type === 'progress' && worker === 2) setTimeout(() => controller.abort(), 20)
+        if (event.type === 'progress') progressed.add(worker)
+        maybeStop()
       },
-      onExit: (worker) => exits.push(worker),
+      onExit(worker) {
+        exits.push(worker)
+        maybeStop()
+      },
       signal: controller.signal,
       spawn,
       workers: 3,
@@ -209,12 +219,13 @@ describe('load/parallel', () => {
         stdout,
       }
       handles.push(handle)
-      setTimeout(() => stdout.write(encodeEvent('ready', {worker: 0})), 1)
+      setImmediate(() => stdout.write(encodeEvent('ready', {worker: 0})))
       return handle
     }
 
-    setTimeout(() => controller.abort(), 30)
-    const outcome = await runParallel({commonArgs: [], graceMs: 50, logsPerWorker: [10], signal: controller.signal, spawn, workers: 1})
+    // Stop once the worker has said it is ready; it ignores SIGTERM.
+    const onEvent = (_worker: number, event: {type: string}) => event.type === 'ready' && controller.abort()
+    const outcome = await runParallel({commonArgs: [], graceMs: 50, logsPerWorker: [10], onEvent, signal: controller.signal, spawn, workers: 1})
     expect(signals).to.deep.equal(['SIGTERM', 'SIGKILL'])
     // It never reported: it counts as failed, with the reason.
     expect(outcome.workers[0]).to.include({signal: 'SIGKILL', status: 'failed'})
