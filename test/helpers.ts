@@ -126,3 +126,42 @@ export function expectUsageError(fn: () => unknown, pattern: RegExp): void {
 
   expect.fail('should have thrown a usage error')
 }
+
+/**
+ * The URL of the suite's ClickHouse server. Without one the test is skipped,
+ * except under CI=true, where a missing server fails it.
+ */
+export function requireServerUrl(context: Mocha.Context): string {
+  const url = serverUrl()
+  if (!url) {
+    if (process.env.CI === 'true') throw new Error('CI=true but no ClickHouse server is available: the server tests are mandatory in CI')
+    context.skip()
+  }
+
+  return url!
+}
+
+/** A promise with its resolve at hand (a gate a test opens when it has seen what it waits for). */
+export function deferred<T = void>(): {promise: Promise<T>; resolve: (value: T) => void; settled: () => boolean} {
+  let resolve!: (value: T) => void
+  let done = false
+  const promise = new Promise<T>((r) => {
+    resolve = (value) => {
+      done = true
+      r(value)
+    }
+  })
+  return {promise, resolve, settled: () => done}
+}
+
+/**
+ * Resolve once `condition()` holds, checking every 20 ms: an observation, not a timing. The
+ * deadline only turns a condition that never comes into a failure naming it.
+ */
+export async function waitUntil(condition: () => boolean, what = 'the condition', timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} was not seen within ${timeoutMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
 import {rmSync} from 'node:fs'
 
-import type {Store} from '../../src/lib/store/index.js'
+import {openStore, type Store} from '../../src/lib/store/index.js'
 
-import {backends, openTestStore, runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
+import {backends, openTestStore, requireServerUrl, runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
 import {insertRows, makeDataset} from '../lib/analyze/data.js'
 import {inEmbeddedChild} from '../lib/analyze/embedded-child-client.js'
 
@@ -153,6 +153,87 @@ describe('logbench cleanup --help', () => {
     expect(result.stdout).to.include('logbench cleanup --truncate --yes')
     for (const flag of ['--truncate', '--optimize', '--apps', '--run-id', '--before', '--drop', '--yes', '--dry-run', '--json']) {
       expect(result.stdout).to.match(new RegExp(`${flag}[^\\n]*\\s{2,}\\S`), flag)
+    }
+  })
+})
+
+describe('logbench cleanup refuses what it must not touch', () => {
+  const GUIDE_TABLE = (table: string) =>
+    `CREATE TABLE {db}.${table} (app_id String, level String, message String, source String, metadata String, created_at DateTime) ENGINE = MergeTree ORDER BY created_at`
+  const guideRows = (table: string, n: number) =>
+    `INSERT INTO {db}.${table} SELECT 'app', 'info', concat('m', toString(number)), '', '{}', toDateTime('2024-05-01 00:00:00') + number FROM system.numbers LIMIT ${n}`
+
+  it('never the system databases: system on the server, information_schema on the engines that have it', async function () {
+    const url = requireServerUrl(this)
+    const system = await runCli(['cleanup', '--truncate', '--yes', '--clickhouse-url', url, '--database', 'system', '--table', 'parts'])
+    expect(system.code, system.stderr).to.equal(2)
+    expect(system.stderr).to.include('cleanup does not touch the system database')
+
+    const dir = tempDir('logbench-cleanup-system-')
+    try {
+      for (const database of ['information_schema', 'INFORMATION_SCHEMA', 'system']) {
+        const table = database === 'system' ? 'one' : 'tables'
+        const result = await runCli(['cleanup', '--drop', '--yes', '--data-dir', dir, '--database', database, '--table', table])
+        expect(result.code, `${database}: ${result.stderr}`).to.equal(2)
+        expect(result.stderr).to.include(`cleanup does not touch the ${database} database`)
+      }
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
+    }
+  })
+
+  it('never a table of another engine than MergeTree, even one that holds logs (server and embedded engine)', async function () {
+    const url = requireServerUrl(this)
+    const database = uniqueDatabase('lbengine')
+    const store = await openStore({clickhouseUrl: url, database})
+    const dir = tempDir('logbench-cleanup-engine-')
+    try {
+      const commands = [`CREATE DATABASE {db}`, GUIDE_TABLE('merged'), GUIDE_TABLE('memlogs').replace('ENGINE = MergeTree ORDER BY created_at', 'ENGINE = TinyLog'), guideRows('memlogs', 50)]
+      for (const sql of commands) await store.command(sql.replaceAll('{db}', database))
+      await inEmbeddedChild({commands, dataDir: dir, database})
+      for (const where of [['--clickhouse-url', url], ['--data-dir', dir]]) {
+        const result = await runCli(['cleanup', '--truncate', '--yes', ...where, '--database', database, '--table', 'memlogs'])
+        expect(result.code, result.stderr).to.equal(2)
+        expect(result.stderr).to.include(`${database}.memlogs is a TinyLog, not a MergeTree table: cleanup refuses to change it`)
+      }
+
+      const [{n}] = await store.query<{n: number}>(`SELECT count() AS n FROM ${database}.memlogs`)
+      expect(n).to.equal(50)
+      const [[kept]] = await inEmbeddedChild({dataDir: dir, database, queries: [`SELECT count() AS n FROM ${database}.memlogs`]})
+      expect(kept.n).to.equal(50)
+    } finally {
+      await store.command(`DROP DATABASE IF EXISTS ${database}`)
+      await store.close()
+      rmSync(dir, {force: true, recursive: true})
+    }
+  })
+
+  it('another logs table only when the user named it: --database, --table or CLICKHOUSE_DATABASE', async () => {
+    // logs_db.logs of a fresh data directory, in the guide's shape rather than logbench's.
+    const dir = tempDir('logbench-cleanup-named-')
+    const seed = () => inEmbeddedChild({commands: ['CREATE DATABASE IF NOT EXISTS {db}', 'DROP TABLE IF EXISTS {db}.logs', GUIDE_TABLE('logs'), guideRows('logs', 120)], dataDir: dir, database: 'logs_db'})
+    const rowsLeft = async () => (await inEmbeddedChild({dataDir: dir, database: 'logs_db', queries: ['SELECT count() AS n FROM logs_db.logs']}))[0][0].n
+    const env = {CLICKHOUSE_DATABASE: undefined, CLICKHOUSE_URL: undefined}
+    try {
+      await seed()
+      const unnamed = await runCli(['cleanup', '--truncate', '--yes', '--data-dir', dir], {env})
+      expect(unnamed.code, unnamed.stderr).to.equal(2)
+      expect(unnamed.stderr).to.include('logs_db.logs is not a logbench logs table: cleanup changes another table only when you name it')
+      expect(unnamed.stderr).to.include('pass --database logs_db --table logs')
+      expect(await rowsLeft()).to.equal(120)
+      for (const [named, extraEnv] of [
+        [['--database', 'logs_db'], {}],
+        [['--table', 'logs'], {}],
+        [[], {CLICKHOUSE_DATABASE: 'logs_db'}],
+      ] as const) {
+        await seed()
+        const result = await runCli(['cleanup', '--truncate', '--yes', '--json', '--data-dir', dir, ...named], {env: {...env, ...extraEnv}})
+        expect(result.code, `${JSON.stringify(named)} ${JSON.stringify(extraEnv)}: ${result.stderr}`).to.equal(0)
+        expect(JSON.parse(result.stdout)).to.include({removedRows: 120, rowsAfter: 0})
+        expect(await rowsLeft()).to.equal(0)
+      }
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
     }
   })
 })

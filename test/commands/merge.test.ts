@@ -3,7 +3,7 @@ import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {openStore, type Store} from '../../src/lib/store/index.js'
-import {runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
+import {requireServerUrl, runCli, serverUrl, tempDir, uniqueDatabase} from '../helpers.js'
 import {type Sink, startSink} from '../lib/load/sink.js'
 
 describe('logbench merge', () => {
@@ -60,7 +60,7 @@ describe('logbench merge', () => {
   })
 
   it('verifies the merged run against ClickHouse, and fails a threshold (exit 4)', async function () {
-    if (!store) this.skip()
+    requireServerUrl(this)
     const ok = await runCli(['merge', ...files, '--clickhouse-url', serverUrl()!, '--database', store!.info.database, '--json', '--threshold', 'lost==0'])
     expect(ok.code, ok.stderr).to.equal(0)
     expect(JSON.parse(ok.stdout).verification).to.deep.include({acked: 6000, missing: 0, ok: true, stored: 6000})

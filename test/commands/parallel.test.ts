@@ -1,16 +1,17 @@
 import {expect} from 'chai'
 
-import {runCli} from '../helpers.js'
+import {deferred, runCli, waitUntil} from '../helpers.js'
 import {childPids, isAlive, startCli} from '../lib/load/cli.js'
 import {type Sink, startSink} from '../lib/load/sink.js'
 
-const waitUntil = async (condition: () => boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** A target that holds every answer until `gate` opens. */
+const heldSink = (gate: Promise<void>) =>
+  startSink({
+    async answer(_request, logs) {
+      await gate
+      return {body: JSON.stringify({accepted: logs}), status: 202}
+    },
+  })
 
 const workersSeen = (sink: Sink) => new Set(sink.keys.map((key) => /-w(\d+)-b/.exec(key ?? '')?.[1])).size
 
@@ -64,13 +65,17 @@ describe('logbench parallel', () => {
   })
 
   it('reports a worker killed with SIGKILL, still counts the others, and exits 4', async () => {
-    const sink = await startSink({delayMs: 120})
+    // Nothing is answered until the victim is dead: no worker can have finished before it.
+    const killed = deferred()
+    const sink = await heldSink(killed.promise)
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '3', '--logs-per-worker', '3000', '--batch-size', '100', '--concurrency', '1', '--json'])
-      await waitUntil(() => workersSeen(sink) === 3)
+      await waitUntil(() => workersSeen(sink) === 3, 'a batch from each worker')
       const [victim] = childPids(cli.child.pid!)
       expect(victim).to.be.a('number')
       process.kill(victim, 'SIGKILL')
+      await waitUntil(() => !isAlive(victim), 'the victim gone')
+      killed.resolve()
       const result = await cli.done
       expect(result.code, result.stderr).to.equal(4)
       const json = JSON.parse(result.stdout)
@@ -82,41 +87,48 @@ describe('logbench parallel', () => {
       expect(json.logs.acked).to.equal(6000)
       expect(json.assessment.grade).to.equal('failed')
     } finally {
+      killed.resolve()
       await sink.stop()
     }
   })
 
   it('Ctrl+C stops every worker, prints the partial aggregate, leaves no process behind and exits 130', async () => {
-    const sink = await startSink({delayMs: 80})
+    // Each worker's first batches are held until the signal: they are in flight when it comes.
+    const signalled = deferred()
+    const sink = await heldSink(signalled.promise)
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
-      await waitUntil(() => workersSeen(sink) === 2)
+      await waitUntil(() => workersSeen(sink) === 2, 'a batch from each worker')
       const children = childPids(cli.child.pid!)
       expect(children).to.have.length(2)
       cli.child.kill('SIGINT')
+      signalled.resolve()
       const result = await cli.done
       expect(result.code, result.stderr).to.equal(130)
       const json = JSON.parse(result.stdout)
       expect(json.interrupted).to.equal(true)
       expect(json.workers.map((w: {status: string}) => w.status)).to.deep.equal(['interrupted', 'interrupted'])
-      expect(json.logs.acked).to.be.greaterThan(0)
+      // The batches in flight were answered and counted: at least one of each worker.
+      expect(json.workers.every((w: {logs: {acked: number}}) => w.logs.acked >= 1000)).to.equal(true)
       expect(json.logs.acked).to.equal(sink.ackedLogs)
+      expect(json.logs.failed).to.equal(0)
       for (const pid of children) expect(isAlive(pid), `worker ${pid} still alive`).to.equal(false)
     } finally {
+      signalled.resolve()
       await sink.stop()
     }
   })
 
   it('workers stop by themselves when the parallel process is killed outright (SIGKILL)', async () => {
-    const sink = await startSink({delayMs: 50})
+    const sink = await heldSink(Promise.resolve())
     try {
       const cli = startCli(['parallel', '--target', sink.url, '--workers', '2', '--logs-per-worker', '10000000', '--json'])
-      await waitUntil(() => workersSeen(sink) === 2)
+      await waitUntil(() => workersSeen(sink) === 2, 'a batch from each worker')
       const children = childPids(cli.child.pid!)
       expect(children).to.have.length(2)
       cli.child.kill('SIGKILL')
       await cli.done
-      await waitUntil(() => children.every((pid) => !isAlive(pid)), 15_000)
+      await waitUntil(() => children.every((pid) => !isAlive(pid)), 'every worker gone', 15_000)
     } finally {
       await sink.stop()
     }

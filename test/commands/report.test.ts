@@ -4,17 +4,9 @@ import path from 'node:path'
 
 import type {Interval, Timeline} from '../../src/lib/load/measure/timeline.js'
 
-import {runCli, tempDir} from '../helpers.js'
+import {runCli, tempDir, waitUntil} from '../helpers.js'
 import {startCli} from '../lib/load/cli.js'
 import {type Sink, startSink} from '../lib/load/sink.js'
-
-const waitUntil = async (condition: () => boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 const sumAcked = (timeline: Timeline) => timeline.intervals.reduce((sum, i) => sum + i.acked, 0)
 
@@ -55,7 +47,13 @@ describe('logbench report', () => {
     expect(run.code, run.stderr).to.equal(0)
     const json = JSON.parse(run.stdout)
     expect(json.timeline.intervalMs).to.equal(500)
-    expect(json.timeline.intervals.length).to.be.within(5, 8)
+    // One interval every 500 ms, none missing, over the run's own span (2.5 s at least, however long it took).
+    const ats: number[] = json.timeline.intervals.map((i: Interval) => i.at)
+    expect(ats).to.deep.equal(Array.from({length: ats.length}, (_, k) => ats[0] + k * 500))
+    expect(ats.length).to.be.at.least(5)
+    const active = json.timeline.intervals.filter((i: Interval) => i.sent > 0 || i.acked > 0).map((i: Interval) => i.at)
+    expect(active[0]).to.be.at.least(Math.floor(Date.parse(json.startedAt) / 500) * 500 - 500)
+    expect(active.at(-1)).to.be.at.most(Math.floor(Date.parse(json.endedAt) / 500) * 500 + 500)
     expect(sumAcked(json.timeline)).to.equal(json.logs.acked)
     expect(json.timeline.intervals.reduce((s: number, i: Interval) => s + i.sent, 0)).to.equal(json.logs.sent)
     expect(json.timeline.intervals.reduce((s: number, i: Interval) => s + i.bytes, 0)).to.equal(json.bytes.sent)
@@ -82,7 +80,7 @@ describe('logbench report', () => {
     try {
       const direct = path.join(dir, 'interrupted.html')
       const cli = startCli(['run', '--target', slow.url, '--logs', '10000000', '--concurrency', '2', '--json', '--report', direct])
-      await waitUntil(() => slow.requests >= 30)
+      await waitUntil(() => slow.requests >= 30, '30 requests')
       cli.child.kill('SIGINT')
       const result = await cli.done
       expect(result.code, result.stderr).to.equal(130)

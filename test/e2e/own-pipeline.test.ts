@@ -15,19 +15,10 @@ import {parallelSession} from '../../src/lib/load/session/parallel-session.js'
 import {nodeSpawner} from '../../src/lib/load/workers/spawn.js'
 import {openStore, type Store} from '../../src/lib/store/index.js'
 import {clickhouseClientWriter, type GuideApp, startGuideApp, storeWriter} from '../fixtures/guide-app.js'
-import {binPath, openEmbeddedStore, runCli, serverUrl, uniqueDatabase} from '../helpers.js'
+import {type ClickHouseProxy, startClickHouseProxy} from '../fixtures/clickhouse-proxy.js'
+import {binPath, deferred, openEmbeddedStore, requireServerUrl, runCli, uniqueDatabase} from '../helpers.js'
 
 const REPORTS_OF_THE_GUIDE_TABLE = ['total', 'apps', 'levels', 'rates', 'runs', 'size', 'partitions']
-
-function requireServer(context: Mocha.Context): string {
-  const url = serverUrl()
-  if (!url) {
-    if (process.env.CI === 'true') throw new Error('CI=true but no ClickHouse server is available')
-    context.skip()
-  }
-
-  return url!
-}
 
 describe("your own pipeline: the guide's app and table on ClickHouse 18.16", function () {
   let url: string
@@ -46,7 +37,7 @@ describe("your own pipeline: the guide's app and table on ClickHouse 18.16", fun
   const storeFlags = (db: string) => ['--clickhouse-url', url, '--database', db]
 
   before(async function () {
-    url = requireServer(this)
+    url = requireServerUrl(this)
     app = await startApp(database)
     store = await openStore({clickhouseUrl: url, database, table: 'logs'})
   })
@@ -54,7 +45,7 @@ describe("your own pipeline: the guide's app and table on ClickHouse 18.16", fun
   after(async () => {
     for (const started of apps) await started.close()
     if (store) {
-      for (const db of [database, `${database}_lie`, `${database}_late`]) await store.command(`DROP DATABASE IF EXISTS ${db}`)
+      for (const db of [database, `${database}_lie`, `${database}_twice`, `${database}_late`]) await store.command(`DROP DATABASE IF EXISTS ${db}`)
       await store.close()
     }
   })
@@ -115,15 +106,54 @@ describe("your own pipeline: the guide's app and table on ClickHouse 18.16", fun
     expect(liar.stats.duplicated).to.be.greaterThan(100)
   })
 
-  it('passes an app that stores everything 2 s late with --verify-wait 5s, and reports the read-back delay', async () => {
-    const db = `${database}_late`
-    const late = await startApp(db, {delayMs: 2000})
-    const result = await runCli(['run', '--target', late.url, '--logs', '3000', '--batch-size', '500', '--verify-wait', '5s', '--json', ...storeFlags(db)])
-    expect(result.code, result.stderr).to.equal(0)
+  it('fails a run whose logs were all stored but some of them twice (exit 4), naming the duplicates', async () => {
+    const db = `${database}_twice`
+    const doubler = await startApp(db, {duplicateEvery: 89})
+    const result = await runCli(['run', '--target', doubler.url, '--logs', '10000', '--batch-size', '500', '--json', ...storeFlags(db)])
+    expect(result.code, result.stderr).to.equal(4)
     const json = JSON.parse(result.stdout)
-    expect(json.verification).to.include({missing: 0, ok: true, stored: 3000})
-    expect(json.verification.readBackDelayMs).to.be.at.least(1500).and.below(5000)
-    expect(json.verification.waitedMs).to.be.greaterThan(0)
+    expect(doubler.stats).to.include({dropped: 0, duplicated: Math.floor(10_000 / 89), received: 10_000})
+    // Nothing is missing: the duplicates alone fail the run.
+    expect(json.verification).to.include({acked: 10_000, duplicated: doubler.stats.duplicated, missing: 0, stored: 10_000 + doubler.stats.duplicated, unique: 10_000})
+    expect(json.thresholds).to.deep.equal([])
+    // For people: the reason, with the count, on stderr, and nothing said to be missing.
+    const before = doubler.stats.duplicated
+    const human = await runCli(['run', '--target', doubler.url, '--logs', '10000', '--batch-size', '500', ...storeFlags(db)])
+    expect(human.code, human.stderr).to.equal(4)
+    const twice = doubler.stats.duplicated - before
+    expect(twice).to.be.greaterThan(100)
+    expect(human.stderr.split('\n').filter((line) => line.startsWith('check failed'))).to.deep.equal([`check failed: ${twice} rows are duplicates of logs already stored (a log sent once was stored more than once)`])
+    expect(human.stdout).to.match(new RegExp(`duplicated\\s+${twice}\\b`))
+  })
+
+  it('passes an app that stores everything late with --verify-wait, and reports the read-back delay', async () => {
+    const db = `${database}_late`
+    // The app acknowledges at once and stores only once the run has counted and found the logs missing.
+    const flush = deferred()
+    const late = await startApp(db, {holdWrites: flush.promise})
+    const counts = (proxy: ClickHouseProxy) => proxy.statements.filter((statement) => /AS lb_seq/.test(statement.sql))
+    const proxy = await startClickHouseProxy({
+      answered(statement) {
+        if (/AS lb_seq/.test(statement.sql)) flush.resolve()
+      },
+      target: url,
+    })
+    try {
+      const result = await runCli(['run', '--target', late.url, '--logs', '3000', '--batch-size', '500', '--verify-wait', '60s', '--json', '--clickhouse-url', proxy.url, '--database', db])
+      expect(result.code, result.stderr).to.equal(0)
+      const json = JSON.parse(result.stdout)
+      expect(json.verification).to.include({acked: 3000, missing: 0, ok: true, stored: 3000})
+      // The first count came back short (nothing was stored yet), so the run kept counting.
+      const [first] = counts(proxy)
+      expect(JSON.parse(first.answer!.trim()), 'the first count').to.include({stored: 0})
+      expect(counts(proxy).length).to.be.at.least(2)
+      expect(json.verification.waitedMs).to.be.greaterThan(0)
+      // The delay runs from the last acknowledgement to the count that found every log, which came after a wait.
+      expect(json.verification.readBackDelayMs).to.be.a('number').greaterThan(0)
+    } finally {
+      flush.resolve()
+      await proxy.close()
+    }
   })
 
   it('never loses the report: a table with no run id mapping prints the full report and names the --column flag (exit 5, never 1)', async () => {

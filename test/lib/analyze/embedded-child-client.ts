@@ -11,7 +11,7 @@ const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'embedded
  * (see embedded-child.ts). `{table}` in a query is the logs table. Resolves
  * with one array of rows per query.
  */
-export function inEmbeddedChild(job: {dataDir: string; database: string; seed?: DatasetOptions; queries?: string[]; ifTableExists?: boolean}): Promise<Record<string, unknown>[][]> {
+export function inEmbeddedChild(job: {dataDir: string; database: string; commands?: string[]; afterSeed?: string[]; seed?: DatasetOptions; queries?: string[]; ifTableExists?: boolean}): Promise<Record<string, unknown>[][]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''

@@ -4,6 +4,7 @@ import {PassThrough} from 'node:stream'
 import type {ProgressSnapshot} from '../../../src/lib/load/send/sender.js'
 
 import {createProgress, fractionDone, snapshotLine, totalLine} from '../../../src/lib/report/progress.js'
+import {waitUntil} from '../../helpers.js'
 
 const snap = (acked: number, planned?: number, extra: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   batches: {acked: acked / 1000, failed: 0, sent: acked / 1000},
@@ -45,7 +46,9 @@ describe('report/progress', () => {
     const view = createProgress({intervalMs: 30, mode: 'plain', stream, workers: 2})
     view.note('2 workers → http://127.0.0.1:3000/api/logs/batch')
     for (let i = 1; i <= 50; i++) view.update(i % 2, snap(i * 1000, 100_000))
-    await new Promise((resolve) => setTimeout(resolve, 80))
+    // Fifty updates before the first tick make one line: wait for it, then for one more tick with nothing new.
+    await waitUntil(() => text().includes('logs acknowledged'), 'the summary line')
+    await new Promise((resolve) => setTimeout(resolve, 60))
     view.finish(0, 'ok', '50,000 logs in 2.00 s')
     view.finish(1, 'failed', 'killed by SIGKILL')
     await view.stop()
@@ -72,7 +75,6 @@ describe('report/progress', () => {
     const text = collect(stream)
     const view = createProgress({mode: 'tty', stream, workers: 2})
     view.update(0, snap(500, 1000))
-    await new Promise((resolve) => setTimeout(resolve, 150))
     view.finish(0, 'ok', '1,000 logs in 1.00 s')
     view.finish(1, 'failed', 'exited with code 3')
     await view.stop()

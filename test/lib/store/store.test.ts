@@ -1,8 +1,10 @@
 import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import path from 'node:path'
 
-import {epochMsExpr, LEVELS, type LogRow, makeRowEncoder, type Store} from '../../../src/lib/store/index.js'
+import {capabilitiesFor, epochMsExpr, LEVELS, type LogRow, makeRowEncoder, openStore, type Store} from '../../../src/lib/store/index.js'
 import {adoptExistingTable, createTableSql} from '../../../src/lib/store/schema.js'
-import {backends, storeOrSkip} from '../../helpers.js'
+import {backends, repoRoot, storeOrSkip} from '../../helpers.js'
 
 const TRICKY = [
   'plain ascii',
@@ -36,6 +38,27 @@ function makeRows(count: number, now: number): LogRow[] {
   return rows
 }
 
+/** Run ensureSchema() in `count` processes released at once; each one's last line ("ok" or the error). */
+async function inSeparateProcesses(count: number, job: {clickhouseUrl: string; database: string}): Promise<string[]> {
+  const script = path.join(repoRoot, 'test', 'fixtures', 'ensure-schema-child.ts')
+  const children = Array.from({length: count}, () => spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {stdio: ['pipe', 'pipe', 'inherit']}))
+  const outputs = children.map((child) => {
+    let text = ''
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        text += chunk
+        if (text.includes('ready\n')) resolve()
+      })
+      child.on('exit', (code) => reject(new Error(`schema child exited ${code} before it was ready: ${text}`)))
+    })
+    const done = new Promise<string>((resolve) => child.on('close', () => resolve(text.trim().split('\n').at(-1) ?? '')))
+    return {done, ready}
+  })
+  await Promise.all(outputs.map((output) => output.ready))
+  for (const child of children) child.stdin.end('go\n')
+  return Promise.all(outputs.map((output) => output.done))
+}
+
 for (const backend of backends) {
   describe(`store on the ${backend.name} back end`, function () {
     let store: Store | undefined
@@ -49,21 +72,49 @@ for (const backend of backends) {
       await store?.close()
     })
 
-    it('reports its version and capabilities', () => {
+    it('reports its version and the capabilities of that version, which the engine really has', async () => {
       const info = store!.info
       expect(info.kind).to.equal(backend.name)
+      const [{version}] = await store!.query<{version: string}>('SELECT version() AS version')
+      expect(info.version.text).to.equal(version)
       expect(info.version.major).to.be.greaterThan(17)
-      if (backend.name === 'embedded') {
-        expect(info.capabilities.dateTime64).to.equal(true)
-        expect(info.capabilities.queryParameters).to.equal(true)
-      }
-
+      // The capabilities follow the version (their table is tested in capabilities.test.ts), and the
+      // engine agrees: a function of a feature it is said to have runs, one it is said to lack does not.
+      expect(info.capabilities).to.deep.equal(capabilitiesFor(info.version))
+      const runs = (sql: string) => store!.query(sql).then(
+        () => true,
+        () => false,
+      )
+      expect(await runs("SELECT toUnixTimestamp64Milli(toDateTime64('2024-01-02 03:04:05.678', 3, 'UTC')) AS ms"), 'DateTime64').to.equal(info.capabilities.dateTime64)
+      expect(await runs(`SELECT JSONExtractString('{"a": "b"}', 'a') AS v`), 'JSONExtract').to.equal(info.capabilities.jsonExtract)
       process.stderr.write(`      (${backend.name}: ClickHouse ${info.version.text})\n`)
     })
 
-    it('creates the schema idempotently, also from several callers at once', async () => {
-      await Promise.all([store!.ensureSchema(), store!.ensureSchema(), store!.ensureSchema()])
-      expect(await store!.schemaExists()).to.equal(true)
+    it(`creates the schema of a fresh database idempotently, from several callers at once${backend.name === 'server' ? ' in one process and in several' : ' (one process holds a data directory)'}`, async function () {
+      const database = `${store!.info.database}_race`
+      const options = backend.options(database)!
+      const callers = await Promise.all(Array.from({length: 6}, () => openStore(options)))
+      try {
+        expect(await callers[0].schemaExists(), 'a fresh database').to.equal(false)
+        await Promise.all(callers.map((caller) => caller.ensureSchema()))
+        for (const caller of callers) expect(await caller.schemaExists()).to.equal(true)
+        const tables = await store!.query<{name: string}>('SELECT name FROM system.tables WHERE database = {db:String}', {db: database})
+        expect(tables.map((table) => table.name)).to.deep.equal([options.table ?? 'logs'])
+      } finally {
+        await store!.command(`DROP DATABASE IF EXISTS \`${database}\``)
+        for (const caller of callers) await caller.close()
+      }
+
+      if (backend.name !== 'server') return
+      // Separate processes, released together once each has its connection open.
+      const fresh = `${store!.info.database}_procs`
+      try {
+        const outputs = await inSeparateProcesses(4, {clickhouseUrl: options.clickhouseUrl!, database: fresh})
+        expect(outputs).to.deep.equal(['ok', 'ok', 'ok', 'ok'])
+        expect(await store!.query('SELECT name FROM system.tables WHERE database = {db:String}', {db: fresh})).to.deep.equal([{name: 'logs'}])
+      } finally {
+        await store!.command(`DROP DATABASE IF EXISTS \`${fresh}\``)
+      }
     })
 
     it('stores 10,000 rows and reads every field back intact', async () => {
@@ -136,7 +187,7 @@ for (const backend of backends) {
       expect(view.info.capabilities.dateTime64).to.equal(false)
       await store!.command(`DROP DATABASE IF EXISTS \`${database}\``)
       await adoptExistingTable(store!)
-      expect(store!.info.capabilities.dateTime64).to.equal(backend.name === 'embedded')
+      expect(store!.info.capabilities.dateTime64).to.equal(capabilitiesFor(store!.info.version).dateTime64)
     })
 
     it('turns a bad statement into a ClickHouse error with its code', async () => {

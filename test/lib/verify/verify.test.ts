@@ -3,6 +3,7 @@ import {expect} from 'chai'
 import {openStoreCounter, parseVerifyInput, type RunCounter, verificationQuery, verifyRun} from '../../../src/lib/verify/verify.js'
 import {type LogRow, makeRowEncoder, profileSql, type Store} from '../../../src/lib/store/index.js'
 import {backends, storeOrSkip} from '../../helpers.js'
+import {FakeClock} from '../load/fakes.js'
 
 const WORKERS = 2
 const BATCH = 10
@@ -95,15 +96,28 @@ for (const backend of backends) {
       expect(none).to.deep.include({exact: false, missing: 7, ok: false, stored: 0})
     })
 
-    it('waits for rows that land late when asked to', async () => {
+    /** A clock that stands still while counting, and whose n-th sleep lands the late rows first. */
+    const lateClock = (landOnSleep: number, land: () => Promise<void>) => {
+      const clock = new FakeClock()
+      clock.sleep = async (ms) => {
+        clock.sleeps.push(ms)
+        clock.advance(ms)
+        if (clock.sleeps.length === landOnSleep) await land()
+      }
+
+      return clock
+    }
+
+    it('waits for rows that land late when asked to, and says how long it waited', async () => {
       await insert('run-late', [0, 1])
-      const later = new Promise<void>((resolve) => {
-        setTimeout(() => insert('run-late', [2, 3]).then(resolve, resolve), 300)
-      })
-      const v = await verifyRun(counter, {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-late', workers: 1}, {pollMs: 100, waitMs: 10_000})
-      await later
-      expect(v).to.deep.include({missing: 0, ok: true, stored: 4})
-      expect(v.waitedMs).to.be.greaterThan(0)
+      const clock = lateClock(2, () => insert('run-late', [2, 3]))
+      const input = {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, runId: 'run-late', workers: 1}
+      const v = await verifyRun(counter, input, {clock, pollMs: 100, waitMs: 10_000})
+      expect(v).to.deep.include({missing: 0, ok: true, stored: 4, waitedMs: 200})
+      expect(clock.sleeps).to.deep.equal([100, 100])
+      // It gives up after waitMs, and the logs still missing are reported.
+      const gaveUp = await verifyRun(counter, {...input, acked: 6}, {clock: lateClock(99, async () => {}), pollMs: 100, waitMs: 250})
+      expect(gaveUp).to.deep.include({missing: 2, ok: false, readBackDelayMs: null, stored: 4, waitedMs: 250})
     })
 
     it('never puts the run id into the SQL text', async () => {
@@ -116,15 +130,12 @@ for (const backend of backends) {
 
     it('measures the read-back delay from the last acknowledgement to the count that found every log', async () => {
       await insert('run-delay', [0, 1])
-      const lastAckAtMs = Date.now()
-      const later = new Promise<void>((resolve) => {
-        setTimeout(() => insert('run-delay', [2, 3]).then(resolve, resolve), 600)
-      })
+      // The rows land during the third wait: the fourth count, 150 ms after the first, finds them.
+      const clock = lateClock(3, () => insert('run-delay', [2, 3]))
+      const lastAckAtMs = clock.wallNow() - 40
       const input = {acked: 4, batchSize: BATCH, failedKeys: [], failedKeysComplete: true, lastAckAtMs, runId: 'run-delay', workers: 1}
-      const v = await verifyRun(counter, input, {pollMs: 50, waitMs: 10_000})
-      await later
-      expect(v).to.deep.include({missing: 0, ok: true, pollMs: 50})
-      expect(v.readBackDelayMs).to.be.at.least(600).and.below(5000)
+      const v = await verifyRun(counter, input, {clock, pollMs: 50, waitMs: 10_000})
+      expect(v).to.deep.include({missing: 0, ok: true, pollMs: 50, readBackDelayMs: 190, waitedMs: 150})
       // Without waiting, the same shortfall is missing logs and no delay.
       await insert('run-delay-2', [0])
       const early = await verifyRun(counter, {...input, runId: 'run-delay-2'})

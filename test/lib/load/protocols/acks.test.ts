@@ -129,7 +129,7 @@ describe('load/protocols: acknowledgements per record, verified against the stor
     let calls = 0
     const answer = () => (++calls <= 2 ? {body: 'overloaded', headers: {'retry-after': '0'}, status: 503} : undefined)
     await withReceiver({answer, protocol: 'loki'}, async (url) => {
-      const result = await send({lokiShards: 1, name: 'loki'}, `${url}/loki/api/v1/push`, {concurrency: 1, logs: 500, retryBaseMs: 1})
+      const result = await send({lokiShards: 1, name: 'loki'}, `${url}/loki/api/v1/push`, {concurrency: 1, logs: 500})
       expect(result.logs).to.deep.equal({acked: 500, failed: 0, sent: 500})
       expect(result.retries.byClass).to.deep.equal({http_503: 2})
     })

@@ -10,11 +10,13 @@ import type {ProtocolConfig} from '../../../../src/lib/load/protocols/index.js'
 import type {RunResult} from '../../../../src/lib/load/result/types.js'
 
 import {createEncoder} from '../../../../src/lib/load/protocols/index.js'
-import {severityNumber} from '../../../../src/lib/load/protocols/otlp.js'
 import {ByteWriter} from '../../../../src/lib/format/byte-writer.js'
 import {LogSynth} from '../../../../src/lib/load/generate/synth.js'
 import {runWorker} from '../../../../src/lib/load/session/worker.js'
 import {type ReceivedRecord, type ReceiverProtocol, startReceiver} from '../../../fixtures/receivers/receiver.js'
+
+/** The README's OTLP severity numbers (the OpenTelemetry log data model's DEBUG, INFO, WARN, ERROR and FATAL). */
+const SEVERITY: Record<string, number> = {debug: 5, error: 17, fatal: 21, info: 9, warn: 13}
 
 const LOGS = 2000
 const BATCH = 250
@@ -64,7 +66,7 @@ function checkRecord(label: string, record: ReceivedRecord, startMs: number, end
   expect(record.message).to.equal(log.message)
   expect(record.source).to.equal(log.source)
   if (label.startsWith('otlp')) {
-    expect(record.severityNumber).to.equal(severityNumber(String(log.level)))
+    expect(record.severityNumber, `severity number of ${String(log.level)}`).to.equal(SEVERITY[String(log.level)])
     const {metadata} = log
     expect(record.attributes).to.deep.equal({
       duration_ms: metadata.duration_ms,
@@ -117,12 +119,28 @@ describe('load/protocols against receivers written from each specification', () 
           expect(values.size).to.equal(shards === 1 ? 1 : shards)
         }
 
+        // Every level, so every severity number of the README was checked.
+        if (kind === 'otlp') expect(new Set(receiver.records.map((r) => r.level))).to.have.keys(...Object.keys(SEVERITY))
         if (kind === 'elasticsearch') for (const record of receiver.records) expect(record.action).to.deep.equal({create: {_index: 'logs-logbench-default'}})
       } finally {
         await receiver.stop()
       }
     })
   }
+
+  it('loki: any 2xx takes the push (200 and 202 with a body, as Loki-compatible APIs answer), anything else fails it', async () => {
+    for (const [status, acked] of [[200, LOGS], [202, LOGS], [204, LOGS], [400, 0]] as const) {
+      const receiver = await startReceiver({answer: () => ({body: status === 204 ? '' : '{"status":"success"}', status}), protocol: 'loki'})
+      try {
+        const result = await send({lokiShards: 1, name: 'loki'}, `${receiver.url}/loki/api/v1/push`)
+        expect(receiver.requests.map((r) => r.status), String(status)).to.deep.equal(Array.from({length: LOGS / BATCH}, () => status))
+        expect(result.logs, String(status)).to.deep.equal({acked, failed: LOGS - acked, sent: LOGS})
+        if (acked === 0) expect(result.errors.logsByClass).to.deep.equal({http_400: LOGS})
+      } finally {
+        await receiver.stop()
+      }
+    }
+  })
 
   it('otlp: one ResourceLogs per service, and the JSON mapping (hex ids, integer enums, 64-bit integers as strings)', () => {
     const synth = new LogSynth({runId: RUN, seed: SEED})

@@ -175,11 +175,21 @@ describe('load/parallel', () => {
     const controller = new AbortController()
     const {spawn, workers} = fakeSpawner(['ok', 'slow', 'slow'], [])
     const exits: number[] = []
+    const progressed = new Set<number>()
+    // Stop once worker 0 has finished and the two slow ones are running (have reported progress).
+    const maybeStop = () => {
+      if (exits.includes(0) && progressed.has(1) && progressed.has(2)) controller.abort()
+    }
+
     const running = runParallel({
       onEvent(worker, event) {
-        if (event.type === 'progress' && worker === 2) setTimeout(() => controller.abort(), 20)
+        if (event.type === 'progress') progressed.add(worker)
+        maybeStop()
       },
-      onExit: (worker) => exits.push(worker),
+      onExit(worker) {
+        exits.push(worker)
+        maybeStop()
+      },
       settings: workersOf(3, 300),
       signal: controller.signal,
       spawn,
@@ -216,12 +226,13 @@ describe('load/parallel', () => {
         stdout,
       }
       handles.push(handle)
-      setTimeout(() => stdout.write(encodeEvent('ready', {worker: 0})), 1)
+      setImmediate(() => stdout.write(encodeEvent('ready', {worker: 0})))
       return handle
     }
 
-    setTimeout(() => controller.abort(), 30)
-    const outcome = await runParallel({graceMs: 50, settings: workersOf(1, 10), signal: controller.signal, spawn})
+    // Stop once the worker has said it is ready; it ignores SIGTERM.
+    const onEvent = (_worker: number, event: {type: string}) => event.type === 'ready' && controller.abort()
+    const outcome = await runParallel({graceMs: 50, onEvent, settings: workersOf(1, 10), signal: controller.signal, spawn})
     expect(signals).to.deep.equal(['SIGTERM', 'SIGKILL'])
     // It never reported: it counts as failed, with the reason.
     expect(outcome.workers[0]).to.include({signal: 'SIGKILL', status: 'failed'})
