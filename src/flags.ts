@@ -58,8 +58,15 @@ export const loadFlags = {
   'es-index': Flags.string({description: 'elasticsearch protocol: index or data stream of every document [default: logbench]', helpGroup: 'TARGET'}),
   'batch-size': Flags.integer({default: DEFAULTS.batchSize, description: 'logs per request', max: 1_000_000, min: 1}),
   duration: Flags.string({description: 'send for this long (30s, 2m; a bare number is seconds) instead of a number of logs'}),
-  concurrency: Flags.integer({default: DEFAULTS.concurrency, description: 'closed model: batches in flight per worker (a new one goes when one is answered)', min: 1}),
+  concurrency: Flags.integer({description: `closed model: batches in flight per worker (a new one goes when one is answered) [default: ${DEFAULTS.concurrency}]`, min: 1}),
   rate: Flags.integer({description: 'open model: logs per second to send whatever the answers (latency is then measured from the intended send time)', min: 1}),
+  stage: Flags.string({
+    description:
+      'open model, a load shape: DURATION:RATE, repeatable; over DURATION the rate moves linearly from the previous stage\'s end rate to RATE logs/s (0s jumps), as k6\'s ramping arrival rate; each stage gets its own results',
+    multiple: true,
+  }),
+  'start-rate': Flags.string({description: 'with --stage: the rate the first stage starts from [default: its own rate, a hold]'}),
+  warmup: Flags.string({description: 'open model: send at the first rate for this long before the measured part; charted and verified, left out of throughput, latency and thresholds'}),
   'max-in-flight': Flags.integer({default: DEFAULTS.maxInFlight, description: 'open model: batches outstanding at most per worker (late ones keep accruing latency)', min: 1}),
   timeout: Flags.string({default: DEFAULTS.timeout, description: 'time allowed for an answer'}),
   retries: Flags.integer({default: DEFAULTS.retries, description: 'retries of a batch after 429/502/503/504, a timeout or a dropped connection (exponential back-off with jitter, Retry-After honoured)', min: 0}),

@@ -55,3 +55,16 @@ export function parseIntervalFlag(text: string | undefined): number {
   if (!(ms >= 100 && ms <= 3_600_000)) throw usageError(`--interval ${text} is out of range`, 'give 100ms to 1h, e.g. --interval 1s')
   return ms
 }
+
+/** Logs per second: a whole number, "20000", "20k" or "1.5m"; zero only where allowed. */
+export function parseRate(text: string, what: string, options: {allowZero?: boolean} = {}): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text)
+  const value = match ? Number(match[1]) * ({'': 1, k: 1000, m: 1_000_000}[match[2].toLowerCase() as '' | 'k' | 'm']) : Number.NaN
+  if (!Number.isFinite(value)) {
+    throw usageError(`${what} "${text}" is not a rate`, /^\s*-/.test(text) ? 'a rate is 0 or more logs per second' : 'write logs per second: 20000, 20k, 1.5m')
+  }
+
+  if (!Number.isInteger(value)) throw usageError(`${what} "${text}" is not a whole number of logs per second`)
+  if (value === 0 && !options.allowZero) throw usageError(`${what} must be above 0`)
+  return value
+}

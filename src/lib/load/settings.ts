@@ -10,7 +10,7 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {usageError} from '../errors.js'
-import {parseDuration, parseIntervalFlag, parseShare} from '../parse.js'
+import {parseDuration, parseIntervalFlag, parseRate, parseShare} from '../parse.js'
 import {type BodyTemplate, parseTemplate} from './generate/body-template.js'
 import {isValidAppName, isValidRunId, type Payload, PAYLOADS, type Weighted} from './generate/synth.js'
 import {INDEX_NAME} from './protocols/elasticsearch.js'
@@ -18,6 +18,7 @@ import {defaultPath, type ProtocolConfig, type ProtocolName, PROTOCOLS} from './
 import {MAX_LOKI_SHARDS} from './protocols/loki.js'
 import {OTLP_ENCODINGS, type OtlpEncoding} from './protocols/otlp.js'
 import type {Threshold, WorkerSlot} from './result/types.js'
+import type {Stage} from './send/schedule.js'
 
 import {parseThreshold} from './checks/thresholds.js'
 
@@ -53,8 +54,13 @@ export interface LoadFlagValues {
   'worker-index'?: number
   'worker-count'?: number
   duration?: string
-  concurrency: number
+  /** Closed model (default DEFAULTS.concurrency; absent when not given, so --stage can refuse it). */
+  concurrency?: number
   rate?: number
+  /** Load shapes: DURATION:RATE, repeatable (open model). */
+  stage?: string[]
+  'start-rate'?: string
+  warmup?: string
   'max-in-flight': number
   'batch-size': number
   /** JSON shape (json protocol only); array when not given. */
@@ -88,6 +94,12 @@ export interface LoadSettings {
   concurrency: number
   /** Open model: logs per second of the whole run, split over the workers. */
   rate?: number
+  /** Open model, shaped: the rate moves linearly over each stage to its rate (split over the workers). */
+  stages?: Stage[]
+  /** Where the first stage starts, logs/s (default: its own rate). */
+  startRate?: number
+  /** Open model: a warm-up at the first rate before the measured part, ms (charted and verified, never measured). */
+  warmupMs?: number
   /** Open model: batches outstanding at most per worker. */
   maxInFlight: number
   batchSize: number
@@ -113,13 +125,13 @@ export interface LoadSettings {
   workers: number
 }
 
-/** Closed (batches in flight) or open (a rate, latency from the intended send time). */
-export function modelOf(settings: Pick<LoadSettings, 'rate'>): 'closed' | 'open' {
-  return settings.rate === undefined ? 'closed' : 'open'
+/** Closed (batches in flight) or open (a rate or stages, latency from the intended send time). */
+export function modelOf(settings: Pick<LoadSettings, 'rate'> & {stages?: readonly Stage[]}): 'closed' | 'open' {
+  return settings.rate === undefined && !settings.stages?.length ? 'closed' : 'open'
 }
 
 /** Batches a worker may have outstanding at once: its lanes (closed model) or the cap of the open model. */
-export function outstandingOf(settings: Pick<LoadSettings, 'rate' | 'concurrency' | 'maxInFlight'>): number {
+export function outstandingOf(settings: Pick<LoadSettings, 'rate' | 'concurrency' | 'maxInFlight'> & {stages?: readonly Stage[]}): number {
   return modelOf(settings) === 'closed' ? settings.concurrency : settings.maxInFlight
 }
 
@@ -238,8 +250,45 @@ function parseTarget(text: string | undefined, protocol: ProtocolConfig): URL | 
   return target
 }
 
+/** `--stage DURATION:RATE`: over DURATION the rate moves linearly to RATE (logs/s; 0s jumps). */
+export function parseStage(text: string): Stage {
+  const match = /^\s*([^:]+):(.+)$/.exec(text)
+  if (!match) throw usageError(`--stage "${text}" is not DURATION:RATE`, 'example: --stage 30s:20000 (ramp to 20,000 logs/s over 30 s), --stage 0s:5k (jump)')
+  const durationMs = parseDuration(match[1].trim(), `--stage "${text}": the duration`, {allowZero: true})
+  const rate = parseRate(match[2].trim(), `--stage "${text}": the rate`, {allowZero: true})
+  return {durationMs, rate}
+}
+
+/** The load shape: --stage, --start-rate and --warmup, checked against the rest of the flags. */
+function parseShape(flags: LoadFlagValues): Pick<LoadSettings, 'stages' | 'startRate' | 'warmupMs'> {
+  const stages = flags.stage?.map((text) => parseStage(text))
+  if (stages) {
+    const clash = (['concurrency', 'rate', 'duration', 'logs', 'logs-per-worker'] as const).find((name) => flags[name] !== undefined)
+    if (clash) {
+      throw usageError(
+        `--stage and --${clash} cannot be used together`,
+        clash === 'concurrency' ? 'stages shape an open-model rate; leave out --concurrency (--max-in-flight caps the batches outstanding)' : 'the stages set the rate and the length of the run',
+      )
+    }
+
+    if (!stages.some((stage) => stage.durationMs > 0)) throw usageError('--stage: every stage has a duration of 0', 'give at least one stage a duration, e.g. --stage 1m:10000')
+  }
+
+  const startRate = flags['start-rate'] === undefined ? undefined : parseRate(flags['start-rate'], '--start-rate', {allowZero: true})
+  if (startRate !== undefined && !stages) throw usageError('--start-rate applies to --stage', 'example: --start-rate 1000 --stage 1m:20000 (ramp from 1,000 to 20,000 logs/s)')
+  const warmupMs = flags.warmup === undefined ? undefined : parseDuration(flags.warmup, '--warmup')
+  if (warmupMs !== undefined) {
+    if (!stages && flags.rate === undefined) throw usageError('--warmup needs a rate: --rate or --stage', 'the warm-up is sent at the first rate of the open model, e.g. --rate 20000 --duration 1m --warmup 10s')
+    if (!stages && flags.duration === undefined) throw usageError('--warmup needs --duration or --stage', 'a warm-up comes before a measured part of known length, e.g. --rate 20000 --duration 1m --warmup 10s')
+    if (!stages && warmupMs > 0 && flags.rate === 0) throw usageError('--warmup at a rate of 0 sends nothing')
+  }
+
+  return {stages, startRate, warmupMs}
+}
+
 /** Logs of the whole run: --logs, or --logs-per-worker × workers, or the default unless the run is time-bound. */
 function plannedLogs(flags: LoadFlagValues, workers: number, durationMs: number | undefined): number | undefined {
+  if (flags.stage !== undefined) return undefined
   if (flags.workers === undefined) return flags.logs ?? (durationMs === undefined ? DEFAULTS.runLogs : undefined)
   if (flags.logs !== undefined) {
     if (flags.logs < workers) throw usageError(`--logs ${flags.logs} is fewer than one log for each of ${workers} workers`)
@@ -267,13 +316,14 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
   if (durationMs !== undefined && !(durationMs > 0)) throw usageError('--duration must be longer than 0')
   const timeoutMs = duration('timeout', flags.timeout)
   if (!(timeoutMs > 0)) throw usageError('--timeout must be longer than 0')
+  const shape = parseShape(flags)
   const workers = flags.workers ?? 1
   const worker = {count: flags['worker-count'] ?? 1, index: flags['worker-index'] ?? 0}
   if (worker.index >= worker.count) throw usageError(`--worker-index ${worker.index} must be below --worker-count ${worker.count}`)
   const settings: LoadSettings = {
     apps: flags.apps === undefined ? undefined : parseApps(flags.apps),
     batchSize: flags['batch-size'],
-    concurrency: flags.concurrency,
+    concurrency: flags.concurrency ?? DEFAULTS.concurrency,
     durationMs,
     errorRate: flags['error-rate'] === undefined ? 0 : parseShare('error-rate', flags['error-rate']),
     headers,
@@ -286,6 +336,7 @@ export function parseLoadFlags(flags: LoadFlagValues): LoadSettings {
     retries: flags.retries,
     runId,
     seed: flags.seed,
+    ...shape,
     target,
     template: flags.template === undefined ? undefined : readTemplate(flags.template),
     thresholds: (flags.threshold ?? []).map((expression) => parseThreshold(expression)),
@@ -321,6 +372,9 @@ export function settingsOfWorkers(settings: LoadSettings, target: URL | undefine
   const {workers} = settings
   const logs = settings.logs === undefined ? undefined : splitExactly(settings.logs, workers)
   const rates = settings.rate === undefined ? undefined : splitExactly(settings.rate, workers)
+  // Every stage's rate, and the start rate, split exactly: the workers' stages add up to the run's.
+  const stageRates = settings.stages?.map((stage) => splitExactly(stage.rate, workers))
+  const startRates = settings.startRate === undefined ? undefined : splitExactly(settings.startRate, workers)
   if (rates?.some((rate) => rate === 0)) {
     throw usageError(`--rate ${settings.rate} is less than one log per second for each of ${workers} workers`, 'raise --rate or use fewer --workers')
   }
@@ -329,6 +383,8 @@ export function settingsOfWorkers(settings: LoadSettings, target: URL | undefine
     ...settings,
     logs: logs?.[index],
     rate: rates?.[index],
+    stages: settings.stages?.map((stage, i) => ({durationMs: stage.durationMs, rate: stageRates![i][index]})),
+    startRate: startRates?.[index],
     target,
     thresholds: [],
     verify: false,

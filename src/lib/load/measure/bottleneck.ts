@@ -7,6 +7,7 @@ import type {ClickHouseView} from './clickhouse-view.js'
 import type {ResourceSeries} from './resources.js'
 import type {Interval, Timeline} from './timeline.js'
 import {int, msText as formatMs} from '../../format/units.js'
+import {GENERATOR_TOLERANCE} from './stages.js'
 
 export type BottleneckKind = 'generator' | 'shared-process' | 'target-parts' | 'target-backpressure' | 'target' | 'none'
 
@@ -141,6 +142,40 @@ function retryBursts(intervals: readonly Interval[], cls: string): {count: numbe
   return top / total >= 0.5 ? {count: total, intervals: Math.min(limit, sorted.length), share: top / total} : undefined
 }
 
+/** A share of a whole, as a rounded percentage. */
+const shareText = (part: number, whole: number) => pct(whole > 0 ? part / whole : 0)
+
+/**
+ * Did the generator limit the run, from what the senders observed in the steady intervals of their own
+ * timelines? Closed model: free in-flight slots waited at least as long for the generator's next batch as
+ * batches waited for their answers. Open model: sends fell more than 2% behind the logs the schedule made
+ * due, and no batch had to wait for a free slot (that would be the target's doing). Undefined when the
+ * timelines lack these figures.
+ */
+export function senderView(workers: readonly GeneratorFigures[]): {limited: boolean; summary: string; evidence: string} | undefined {
+  const steady = workers.flatMap((worker) => activeIntervals(worker.timeline))
+  const sum = (read: (i: Interval) => number | undefined) => steady.reduce((total, i) => total + (read(i) ?? 0), 0)
+  if (steady.some((i) => i.generatorWaitMs !== undefined || i.answerWaitMs !== undefined)) {
+    const generator = sum((i) => i.generatorWaitMs)
+    const answers = sum((i) => i.answerWaitMs)
+    const limited = generator > 0 && generator >= answers
+    const split = `free in-flight slots spent ${shareText(generator, generator + answers)} of their time waiting for the generator's next batch and ${shareText(answers, generator + answers)} waiting for answers (steady intervals)`
+    return {evidence: split, limited, summary: split}
+  }
+
+  if (steady.some((i) => i.intended !== undefined)) {
+    const intended = sum((i) => i.intended)
+    const sent = sum((i) => i.sent)
+    const slotWaits = sum((i) => i.slotWaits)
+    const behind = intended > 0 ? 1 - sent / intended : 0
+    const limited = behind > GENERATOR_TOLERANCE && slotWaits === 0
+    const line = `sends were ${behind > 0 ? `${pct(behind)} behind` : 'on'} the schedule (${int(sent)} of ${int(intended)} logs due, steady intervals)${slotWaits > 0 ? `; ${int(slotWaits)} batches waited for a free in-flight slot` : ''}`
+    return {evidence: line, limited, summary: line}
+  }
+
+  return undefined
+}
+
 export function bottleneck(input: VerdictInput): Bottleneck {
   const evidence: string[] = []
   const share = generatorShare(input.workers)
@@ -171,22 +206,30 @@ export function bottleneck(input: VerdictInput): Bottleneck {
   if (climb) evidence.push(`active parts in one partition rose from ${climb.from} to ${climb.to}${delay ? ` (parts_to_delay_insert = ${delay})` : ''}`)
   if (trend) evidence.push(`p99 per interval went from ${msText(trend.early)} early in the run to ${msText(trend.late)} at its end`)
 
-  // A generator is saturated when its event loop was busy, or its process used a core, at least 90% of the
-  // time: a single-threaded worker at 90% of a core has nothing left, whatever its loop's idle slices say.
+  // What the senders themselves saw decides: free slots waiting for the next batch (closed model), sends
+  // behind their schedule (open model). The CPU and event-loop shares are evidence; they decide only for
+  // results that lack the senders' figures (older versions), where a generator at 90% of its loop or of a
+  // core counts as saturated.
+  const observed = senderView(input.workers)
+  if (observed) evidence.push(observed.evidence)
   const saturation = share ? Math.max(share.busy, share.cpu) : 0
-  if (share && saturation >= SATURATED) {
+  const saturated = observed ? observed.limited : share !== undefined && saturation >= SATURATED
+  if (saturated) {
+    const why = observed
+      ? observed.summary
+      : `${share!.cpu >= share!.busy ? `using ${pct(share!.cpu)} of a CPU core` : `busy ${pct(share!.busy)} of the time`}, ≥ ${pct(SATURATED)}`
     if (input.sharedProcess) {
       return {
         evidence,
         kind: 'shared-process',
-        summary: `This process ran the generator, serve and the engine together and was busy ${pct(saturation)} of the time: the figure understates the target; run "logbench parallel" (generators in processes of their own) or point --target at a serve elsewhere.`,
+        summary: `This process ran the generator, serve and the engine together and could not keep up (${why}): the figure understates the target; run "logbench parallel" (generators in processes of their own) or point --target at a serve elsewhere.`,
       }
     }
 
     return {
       evidence,
       kind: 'generator',
-      summary: `The generators were saturated (${share.cpu >= share.busy ? `using ${pct(share.cpu)} of a CPU core` : `busy ${pct(share.busy)} of the time`}, ≥ ${pct(SATURATED)}): the figure understates what the target can take; add workers or hosts.`,
+      summary: `The generators were saturated (${why}): the figure understates what the target can take; add workers or hosts.`,
     }
   }
 

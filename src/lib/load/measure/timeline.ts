@@ -48,7 +48,19 @@ export interface Interval {
   busyMs: number
   /** Resident set size at the end of the interval (the largest, once coarsened; summed over processes), bytes. */
   rssBytes: number
+  /** Open model: logs the schedule made due in the interval (generator fidelity: against `sent`). */
+  intended?: number
+  /** Open model: batches that had to wait for a free in-flight slot (the target was too slow for the rate). */
+  slotWaits?: number
+  /** Closed model: time free in-flight slots waited for the generator to produce their next batch, ms (summed over slots). */
+  generatorWaitMs?: number
+  /** Closed model: time batches waited for their answers, ms (summed over slots). */
+  answerWaitMs?: number
 }
+
+/** The sender's own figures per interval, present only where the load model records them. */
+const OBSERVED = ['intended', 'slotWaits', 'generatorWaitMs', 'answerWaitMs'] as const
+type Observed = (typeof OBSERVED)[number]
 
 export interface Timeline {
   intervalMs: number
@@ -66,9 +78,10 @@ interface Bucket {
   cpuMs: number
   busyMs: number
   rssBytes: number
+  observed: Partial<Record<Observed, number>>
 }
 
-const emptyBucket = (): Bucket => ({acked: 0, busyMs: 0, bytes: 0, cpuMs: 0, errors: new ClassCounter(), failed: 0, histogram: undefined, retries: new ClassCounter(), rssBytes: 0, sent: 0})
+const emptyBucket = (): Bucket => ({acked: 0, busyMs: 0, bytes: 0, cpuMs: 0, errors: new ClassCounter(), failed: 0, histogram: undefined, observed: {}, retries: new ClassCounter(), rssBytes: 0, sent: 0})
 
 const EMPTY_LATENCY: IntervalLatency = {count: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0}
 
@@ -80,6 +93,8 @@ function latencyOf(histogram: Histogram | undefined): IntervalLatency {
 
 /** The hooks the load loop calls as batches go and come back; times are read from the clock. */
 export interface IntervalHooks {
+  /** The width of an interval, ms (for figures recorded after the fact). */
+  readonly intervalMs?: number
   /** A request body went out: its new logs (0 for a resend) and its bytes. */
   sent(logs: number, bytes: number): void
   /** An answer acknowledged logs. */
@@ -91,6 +106,14 @@ export interface IntervalHooks {
   /** A batch failed for good, none of its logs acknowledged. */
   batchFailed(errorClass: string): void
   retried(errorClass: string): void
+  /** Open model: a batch had to wait for a free in-flight slot. */
+  slotWaited?(): void
+  /** Closed model: a free slot waited this long for the generator's next batch. */
+  generatorWaited?(ms: number): void
+  /** Closed model: a batch waited this long for its answer (all its attempts). */
+  answerWaited?(ms: number): void
+  /** Open model: logs the schedule made due in the interval holding epoch ms `wall`. */
+  intended?(wall: number, logs: number): void
 }
 
 /** Records one process's timeline. */
@@ -144,6 +167,27 @@ export class TimelineRecorder implements IntervalHooks {
     this.bucket().retries.add(errorClass)
   }
 
+  slotWaited(): void {
+    this.observe(this.bucket(), 'slotWaits', 1)
+  }
+
+  generatorWaited(ms: number): void {
+    this.observe(this.bucket(), 'generatorWaitMs', ms)
+  }
+
+  answerWaited(ms: number): void {
+    this.observe(this.bucket(), 'answerWaitMs', ms)
+  }
+
+  /** Logs the schedule made due in the interval holding epoch ms `wall`. */
+  intended(wall: number, logs: number): void {
+    this.observe(this.bucket(wall), 'intended', logs)
+  }
+
+  private observe(bucket: Bucket, key: Observed, value: number): void {
+    bucket.observed[key] = (bucket.observed[key] ?? 0) + value
+  }
+
   /** CPU used and RSS reached by the process in the interval holding `wall`. */
   resources(wall: number, cpuMs: number, rssBytes: number, busyMs = 0): void {
     const bucket = this.bucket(wall)
@@ -194,6 +238,7 @@ function addBucket(target: Bucket, source: Bucket): Bucket {
   target.rssBytes = Math.max(target.rssBytes, source.rssBytes)
   for (const [cls, n] of Object.entries(source.retries.toJSON())) target.retries.add(cls, n)
   for (const [cls, n] of Object.entries(source.errors.toJSON())) target.errors.add(cls, n)
+  for (const key of OBSERVED) if (source.observed[key] !== undefined) target.observed[key] = (target.observed[key] ?? 0) + source.observed[key]
   if (source.histogram) {
     target.histogram ??= newHistogram()
     target.histogram.add(source.histogram)
@@ -221,7 +266,15 @@ function toInterval(at: number, bucket: Bucket): Interval {
     retries: bucket.retries.toJSON(),
     rssBytes: bucket.rssBytes,
     sent: bucket.sent,
+    ...observedOf(OBSERVED.map((key) => bucket.observed[key])),
   }
+}
+
+/** The observed figures that are there, rounded (ms to the µs). */
+function observedOf(values: readonly (number | undefined)[]): Partial<Pick<Interval, Observed>> {
+  const out: Partial<Pick<Interval, Observed>> = {}
+  for (const [i, key] of OBSERVED.entries()) if (values[i] !== undefined) out[key] = round3(values[i]!)
+  return out
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000
@@ -253,6 +306,7 @@ function combine(at: number, parts: readonly Interval[], rss: 'max' | 'sum'): In
     retries: ClassCounter.sum(parts.map((p) => p.retries)),
     rssBytes: rss === 'max' ? Math.max(0, ...parts.map((p) => p.rssBytes)) : parts.reduce((total, p) => total + p.rssBytes, 0),
     sent: sum('sent'),
+    ...observedOf(OBSERVED.map((key) => (parts.some((p) => p[key] !== undefined) ? parts.reduce((total, p) => total + (p[key] ?? 0), 0) : undefined))),
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type {AggregateResult, Assessment, Counts, Measurements, RunResult, WorkerReport, WorkerStatus} from './types.js'
 
+import {mergeStages} from '../measure/stages.js'
 import {mergeTimelines} from '../measure/timeline.js'
 import {RESULT_VERSION} from './types.js'
 import {ClassCounter, decodeHistogram, encodeHistogram, mergeHistograms, summarize} from '../measure/histogram.js'
@@ -54,6 +55,12 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
 
   const rated = results.filter((r) => r.rate)
   const timeline = mergeTimelines(results.map((r) => r.timeline))
+  const stages = mergeStages(results.map((r) => r.stages))
+  // The measured part: without the warm-up (the workers share one schedule, so one warm-up length).
+  const warmupMs = Math.max(0, ...results.map((r) => r.warmup?.durationMs ?? 0))
+  const warmupAcked = results.reduce((sum, r) => sum + (r.warmup?.acked ?? 0), 0)
+  const measuredMs = Math.max(0, durationMs - warmupMs)
+  const measuredAcked = logs.acked - warmupAcked
   return {
     batches,
     bytes: {sent: bytesSent},
@@ -72,7 +79,7 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
     rate:
       rated.length > 0
         ? {
-            achievedLogsPerSecond: perSecond(logs.acked, durationMs),
+            achievedLogsPerSecond: perSecond(measuredAcked, measuredMs),
             targetLogsPerSecond: rated.reduce((sum, r) => sum + r.rate!.targetLogsPerSecond, 0),
           }
         : null,
@@ -85,9 +92,11 @@ export function aggregateMeasurements(results: readonly RunResult[], options: {d
     throughput: {
       batchesPerSecond: perSecond(batches.acked, durationMs),
       bytesPerSecond: Math.round(perSecond(bytesSent, durationMs)),
-      logsPerSecond: perSecond(logs.acked, durationMs),
+      logsPerSecond: perSecond(measuredAcked, measuredMs),
     },
     ...(timeline ? {timeline} : {}),
+    ...(stages ? {stages} : {}),
+    ...(warmupMs > 0 ? {warmup: {acked: warmupAcked, durationMs: warmupMs}} : {}),
   }
 }
 
@@ -175,6 +184,9 @@ export function buildAggregate(
       payload: first?.payload ?? 'array',
       protocol: first?.protocol,
       rate: results.some((r) => r.config.rate !== undefined) ? results.reduce((sum, r) => sum + (r.config.rate ?? 0), 0) : undefined,
+      ...(first?.stages ? {stages: first.stages.map((stage, i) => ({durationMs: stage.durationMs, rate: results.reduce((sum, r) => sum + (r.config.stages?.[i]?.rate ?? 0), 0)}))} : {}),
+      ...(first?.startRate === undefined ? {} : {startRate: results.reduce((sum, r) => sum + (r.config.startRate ?? 0), 0)}),
+      ...(first?.warmupMs ? {warmupMs: first.warmupMs} : {}),
       retries: first?.retries ?? 0,
       seed: first?.seed ?? 0,
       target: first?.target ?? '',

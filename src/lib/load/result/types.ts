@@ -7,6 +7,7 @@ import type {ClickHouseView} from '../measure/clickhouse-view.js'
 import type {ResourceSeries} from '../measure/resources.js'
 import type {Timeline} from '../measure/timeline.js'
 import type {Bottleneck} from '../measure/bottleneck.js'
+import type {StageResult} from '../measure/stages.js'
 import type {ProtocolConfig} from '../protocols/index.js'
 import type {LatencySummary} from '../measure/histogram.js'
 import type {Payload, Weighted} from '../generate/synth.js'
@@ -53,6 +54,11 @@ export interface RunConfig {
   concurrency: number
   /** Open model: target logs/s of this worker (or of all workers, in an aggregate). */
   rate?: number
+  /** Open model, shaped: each stage's length and end rate (of this worker, or of all workers). */
+  stages?: {durationMs: number; rate: number}[]
+  startRate?: number
+  /** Open model: the warm-up before the measured part, ms. */
+  warmupMs?: number
   maxInFlight?: number
   /** Count-bound runs: logs planned for this worker (or in total, in an aggregate). */
   logs?: number
@@ -115,6 +121,13 @@ export interface Measurements {
   serveResources?: ResourceSeries | null
   /** What limited the result, in words. */
   bottleneck?: Bottleneck
+  /** Shaped runs: each stage's own figures, the warm-up first (kind "warmup"); absent otherwise. */
+  stages?: StageResult[]
+  /**
+   * The warm-up: its length and the logs of it acknowledged. They are verified, but throughput and
+   * latency are those of the measured part only.
+   */
+  warmup?: {durationMs: number; acked: number}
 }
 
 export interface RunResult extends Measurements {

@@ -6,6 +6,7 @@
 import type {BatchEncoder} from '../protocols/ack.js'
 import type {SendState} from './state.js'
 import type {Transport} from './transport.js'
+import type {StageCounter} from '../measure/stages.js'
 
 import {HttpStatusError} from '../protocols/ack.js'
 import {type BackoffTuning, backoffMs} from './backoff.js'
@@ -36,6 +37,8 @@ export interface Batch {
   seqOf: (i: number) => number
   /** A body of its own for records sent again alone. */
   resend: (seqs: number[]) => Buffer
+  /** The stage the batch belongs to (open model with a shape). */
+  stage?: StageCounter
 }
 
 /**
@@ -44,12 +47,12 @@ export interface Batch {
  */
 export async function attemptBatch(context: AttemptContext, batch: Batch): Promise<boolean> {
   const {state, transport, encoder, retries} = context
-  const {b} = batch
+  const {b, stage} = batch
   const {clock} = state
   const key = `${context.keyPrefix}-b${b}`
   let headers: Record<string, string> = {'content-type': context.encoder.contentType, 'idempotency-key': key, ...context.headers}
   let body = batch.body
-  state.sent(batch.count, body.length, 1)
+  state.sent(batch.count, body.length, 1, stage)
   const sentAt = clock.now()
   // Closed model: the batch is due when it is ready to go.
   const dueAt = batch.intendedAt ?? sentAt
@@ -63,8 +66,8 @@ export async function attemptBatch(context: AttemptContext, batch: Batch): Promi
   const settle = (cls: string) => {
     if (acked > 0) {
       const now = clock.now()
-      state.batchAcked(now - dueAt, now - sentAt)
-    } else state.failBatch(b, cls)
+      state.batchAcked(now - dueAt, now - sentAt, stage)
+    } else state.failBatch(b, cls, stage)
   }
 
   /** Count a retry of class cls and wait out its back-off; true when the run stopped meanwhile (the `count` pending logs then fail as interrupted). */
@@ -72,7 +75,7 @@ export async function attemptBatch(context: AttemptContext, batch: Batch): Promi
     state.retried(cls)
     await clock.sleep(backoffMs(attempt, retryAfterMs, context.random, context.backoff), state.stopSignal)
     if (!state.stopped) return false
-    state.failLogs(count, 'interrupted')
+    state.failLogs(count, 'interrupted', stage)
     settle('interrupted')
     return true
   }
@@ -85,10 +88,10 @@ export async function attemptBatch(context: AttemptContext, batch: Batch): Promi
       const ack = encoder.judge(response, pending, clock.wallNow())
       state.answered()
       bodyRead = true
-      state.acked(ack.acked)
+      state.acked(ack.acked, stage)
       acked += ack.acked
       for (const failure of ack.failed) {
-        state.failLogs(failure.count, failure.cls)
+        state.failLogs(failure.count, failure.cls, stage)
         state.sample(failure.cls, failure.sample ?? failure.cls)
         lastClass = failure.cls
       }
@@ -103,7 +106,7 @@ export async function attemptBatch(context: AttemptContext, batch: Batch): Promi
       retryAfterMs = ack.retry!.retryAfterMs
       state.sample(cls, ack.retry!.sample ?? cls)
       if (attempt >= retries || state.stopped) {
-        state.failLogs(again.length, state.stopped ? 'interrupted' : cls)
+        state.failLogs(again.length, state.stopped ? 'interrupted' : cls, stage)
         settle(cls)
         return true
       }
@@ -126,7 +129,7 @@ export async function attemptBatch(context: AttemptContext, batch: Batch): Promi
 
     if (!RETRYABLE.has(cls) || attempt >= retries || state.stopped) {
       const final = state.stopped && RETRYABLE.has(cls) && attempt < retries ? 'interrupted' : cls
-      state.failLogs(pending, final)
+      state.failLogs(pending, final, stage)
       settle(final)
       return bodyRead
     }

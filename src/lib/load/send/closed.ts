@@ -1,6 +1,11 @@
 /**
  * The closed model: `lanes` batches in flight; a lane sends its next batch
- * when the previous one is answered, until the logs are sent or the time is up.
+ * when the previous one is answered, until the logs are sent or the time is
+ * up. Batches are produced one at a time, a turn of the event loop each, into
+ * a queue one batch deep, so answers are taken in between and the sender sees
+ * who kept a free slot waiting: the generator (no batch ready) or the target
+ * (a batch ready, its slot busy with an answer still to come). Both waits are
+ * recorded per interval; they decide whether the generator limited the run.
  */
 import type {SendState} from './state.js'
 
@@ -12,17 +17,92 @@ export interface ClosedPlan {
   durationMs?: number
 }
 
-export async function runClosed(state: SendState, plan: ClosedPlan, send: (b: number) => Promise<void>): Promise<void> {
+/** Produces batches ahead of the lanes, one per turn of the event loop, at most `depth` ready. */
+class Producer<T> {
+  private next = 0
+  private readonly ready: T[] = []
+  private readonly waiting: ((batch: T | undefined) => void)[] = []
+  private scheduled = false
+  private done = false
+
+  constructor(
+    private readonly total: number,
+    private readonly build: (b: number) => T,
+    private readonly release: (batch: T) => void,
+    private readonly depth = 1,
+  ) {}
+
+  /** The next batch, or undefined once there are no more. */
+  take(): Promise<T | undefined> {
+    const batch = this.ready.shift()
+    this.fill()
+    if (batch !== undefined) return Promise.resolve(batch)
+    if (this.done || this.next >= this.total) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      this.waiting.push(resolve)
+      this.fill()
+    })
+  }
+
+  /** No more batches: waiting lanes get none, batches made ahead are released unsent. */
+  close(): void {
+    this.done = true
+    for (const resolve of this.waiting.splice(0)) resolve(undefined)
+    for (const batch of this.ready.splice(0)) this.release(batch)
+  }
+
+  private fill(): void {
+    if (this.scheduled || this.done) return
+    if (this.next >= this.total) {
+      for (const resolve of this.waiting.splice(0)) resolve(undefined)
+      return
+    }
+
+    if (this.waiting.length === 0 && this.ready.length >= this.depth) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      if (this.done) return
+      if (this.next < this.total && (this.waiting.length > 0 || this.ready.length < this.depth)) {
+        const batch = this.build(this.next++)
+        const lane = this.waiting.shift()
+        if (lane) lane(batch)
+        else this.ready.push(batch)
+      }
+
+      this.fill()
+    })
+  }
+}
+
+export async function runClosed<T>(
+  state: SendState,
+  plan: ClosedPlan,
+  batches: {build: (b: number) => T; release: (batch: T) => void; send: (batch: T) => Promise<void>},
+): Promise<void> {
   const {clock} = state
-  let next = 0
+  const producer = new Producer(plan.totalBatches, batches.build, batches.release)
+  const timeUp = () => plan.durationMs !== undefined && clock.now() - state.start >= plan.durationMs
   const lane = async () => {
-    while (!state.stopped) {
-      if (next >= plan.totalBatches) return
-      if (plan.durationMs !== undefined && clock.now() - state.start >= plan.durationMs) return
-      const b = next++
-      await state.track(() => send(b))
+    while (!state.stopped && !timeUp()) {
+      const freeAt = clock.now()
+      const batch = await producer.take()
+      if (batch === undefined) return
+      const readyAt = clock.now()
+      state.generatorWaited(readyAt - freeAt)
+      if (state.stopped || timeUp()) {
+        batches.release(batch)
+        return
+      }
+
+      await state.track(() => batches.send(batch))
+      state.answerWaited(clock.now() - readyAt)
     }
   }
 
-  await Promise.all(Array.from({length: Math.max(1, plan.lanes)}, () => lane()))
+  try {
+    await Promise.all(Array.from({length: Math.max(1, plan.lanes)}, () => lane()))
+  } finally {
+    producer.close()
+  }
 }

@@ -16,19 +16,21 @@ import type {Transport} from './transport.js'
 import {systemClock} from '../../clock.js'
 import {ByteWriter} from '../../format/byte-writer.js'
 import {type Histogram} from '../measure/histogram.js'
+import {StageCounter, type StageResult, stageResults} from '../measure/stages.js'
 import {jsonEncoder} from '../protocols/json.js'
 import {DEFAULTS, type LoadSettings, modelOf, outstandingOf} from '../settings.js'
-import {attemptBatch, type AttemptContext} from './attempt.js'
+import {attemptBatch, type AttemptContext, type Batch} from './attempt.js'
 import {type BackoffTuning, DEFAULT_BACKOFF} from './backoff.js'
 import {runClosed} from './closed.js'
 import {runOpen} from './open.js'
+import {Schedule} from './schedule.js'
 import {type Counts, SendState, type StopReason} from './state.js'
 
 export type {Counts, StopReason} from './state.js'
 
 /** The settings the sender reads: a LoadSettings, of which only these matter here (the others may be left out). */
 export type SendSettings = Pick<LoadSettings, 'batchSize' | 'concurrency' | 'worker'> &
-  Partial<Pick<LoadSettings, 'logs' | 'durationMs' | 'rate' | 'maxInFlight' | 'retries' | 'headers' | 'payload'>>
+  Partial<Pick<LoadSettings, 'logs' | 'durationMs' | 'rate' | 'stages' | 'startRate' | 'warmupMs' | 'maxInFlight' | 'retries' | 'headers' | 'payload'>>
 
 export interface SenderOptions extends SendSettings {
   synth: LogSynth
@@ -86,9 +88,13 @@ export interface SendOutcome {
   failedBatches: number[]
   failedBatchesTruncated: boolean
   stopReason: StopReason
-  /** Open model only. */
+  /** Open model only: the rate asked for over the measured part (after the warm-up). */
   rate?: {targetLogsPerSecond: number}
   peakInFlight: number
+  /** Open model with stages or a warm-up: each stage's own figures, the warm-up first. */
+  stages?: StageResult[]
+  /** The warm-up: its length and the logs of it acknowledged (verified, never measured). */
+  warmup?: {durationMs: number; acked: number}
 }
 
 /** How many logs batch b of a worker carries. */
@@ -126,14 +132,18 @@ function progressTicker(state: SendState, options: SenderOptions, planned: {logs
 export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   const clock = options.clock ?? systemClock
   const {batchSize, durationMs, synth, worker} = options
-  const rate = options.rate
-  // Open model for a duration: exactly rate x duration logs, on the schedule (the last batch may be short).
-  const plannedLogs = options.logs ?? (rate !== undefined && durationMs !== undefined ? Math.max(1, Math.round((rate * durationMs) / 1000)) : undefined)
-  if (plannedLogs === undefined && durationMs === undefined) throw new TypeError('sendLoad needs logs or durationMs')
+  const {rate} = options
+  const open = modelOf(options) === 'open'
+  const schedule = open ? new Schedule({durationMs, rate, stages: options.stages, startRate: options.startRate, warmupMs: options.warmupMs}) : undefined
+  // The open model for a time (a duration, or stages): exactly the logs the schedule makes due (the last batch may be short).
+  const scheduledLogs = schedule && Number.isFinite(schedule.totalLogs) ? Math.max(1, Math.round(schedule.totalLogs)) : undefined
+  const plannedLogs = options.logs ?? scheduledLogs
+  const runMs = schedule && Number.isFinite(schedule.durationMs) ? schedule.durationMs : durationMs
+  if (plannedLogs === undefined && runMs === undefined) throw new TypeError('sendLoad needs logs or durationMs')
   if (!(batchSize >= 1)) throw new TypeError('batchSize must be >= 1')
   const totalBatches = plannedLogs === undefined ? Number.POSITIVE_INFINITY : Math.ceil(plannedLogs / batchSize)
   const encoder = options.encoder ?? jsonEncoder(synth, options.payload ?? 'array')
-  const outstanding = outstandingOf({concurrency: options.concurrency, maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight, rate})
+  const outstanding = outstandingOf({concurrency: options.concurrency, maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight, rate, stages: options.stages})
   const backoff: BackoffTuning = {
     baseMs: options.retryBaseMs ?? DEFAULT_BACKOFF.baseMs,
     capMs: options.retryMaxMs ?? DEFAULT_BACKOFF.capMs,
@@ -141,6 +151,8 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   }
 
   const state = new SendState(clock, options.intervals)
+  const shaped = schedule && (options.stages?.length || schedule.warmupMs > 0)
+  if (shaped) state.stages = schedule.segments.map((segment) => new StageCounter(segment))
   const onAbort = () => state.stop('interrupted')
   if (options.signal?.aborted) state.stop('interrupted')
   options.signal?.addEventListener('abort', onAbort, {once: true})
@@ -161,7 +173,11 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   // so memory stays flat whatever the number of logs.
   const writers: ByteWriter[] = []
   const maxPooled = Math.min(512, outstanding)
-  const sendBatch = async (b: number, intendedAt?: number): Promise<void> => {
+  interface Built extends Batch {
+    writer: ByteWriter
+  }
+
+  const build = (b: number, intendedAt?: number): Built => {
     const count = batchCount(b, batchSize, plannedLogs)
     const firstSeq = b * batchSize * worker.count + worker.index
     const writer = writers.pop() ?? new ByteWriter(Math.max(1024, batchSize * 420))
@@ -170,28 +186,41 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     const body = encoder.encode(count, seqOf, builtAt, writer)
     // Records sent again alone (429 items of a _bulk answer) get a body of their own, in the same buffer.
     const resend = (seqs: number[]) => encoder.encode(seqs.length, (i) => seqs[i], builtAt, writer)
+    return {b, body, count, intendedAt, resend, seqOf, stage: state.stageAt(intendedAt), writer}
+  }
+
+  const release = (batch: Built) => {
+    if (writers.length < maxPooled) writers.push(batch.writer)
+  }
+
+  const send = async (batch: Built): Promise<void> => {
     // Only once the target has read the whole body (it answered 2xx, or the connection is gone)
     // may its bytes be overwritten.
     let reusable = false
     try {
-      reusable = await attemptBatch(context, {b, body, count, intendedAt, resend, seqOf})
+      reusable = await attemptBatch(context, batch)
     } finally {
-      if (reusable && writers.length < maxPooled) writers.push(writer)
+      if (reusable) release(batch)
     }
   }
 
   const ticker = progressTicker(state, options, {durationMs, logs: plannedLogs})
   try {
-    if (modelOf({rate}) === 'closed') await runClosed(state, {durationMs, lanes: options.concurrency, totalBatches}, (b) => sendBatch(b))
-    else await runOpen(state, {batchSize, cap: outstanding, durationMs, rate: rate!, totalBatches}, sendBatch)
+    if (schedule) await runOpen(state, {batchSize, cap: outstanding, durationMs: runMs, schedule, totalBatches}, (b, intendedAt) => send(build(b, intendedAt)))
+    else await runClosed(state, {durationMs: runMs, lanes: options.concurrency, totalBatches}, {build: (b) => build(b), release, send})
   } finally {
     ticker.stop()
     options.signal?.removeEventListener('abort', onAbort)
   }
 
   // Open model: the last batch owns its whole interval, so the run spans at least the schedule it covered.
-  const scheduled = rate === undefined ? 0 : (state.logs.sent * 1000) / rate
-  const end = Math.max(state.lastAnswer, state.start + scheduled)
+  const scheduled = schedule ? Math.min(schedule.timeOf(state.logs.sent), runMs ?? Number.POSITIVE_INFINITY) : 0
+  const end = Math.max(state.lastAnswer, state.start + (Number.isFinite(scheduled) ? scheduled : 0))
+  // How far the schedule reached: its end, the logs planned, or where the run stopped.
+  const horizon = schedule ? Math.min(runMs ?? Number.POSITIVE_INFINITY, plannedLogs === undefined ? Number.POSITIVE_INFINITY : schedule.timeOf(plannedLogs), end - state.start) : 0
+  if (schedule) recordIntended(schedule, horizon, state.startedAtMs, options.intervals)
+  const warmupMs = schedule?.warmupMs ?? 0
+  const measuredMs = Math.max(0, horizon - warmupMs)
   options.onProgress?.(ticker.snapshot())
   return {
     batches: state.batches,
@@ -205,10 +234,31 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
     latency: state.latency,
     logs: state.logs,
     peakInFlight: state.peakInFlight,
-    rate: rate === undefined ? undefined : {targetLogsPerSecond: rate},
+    rate: schedule ? {targetLogsPerSecond: measuredMs > 0 ? Math.round(((schedule.dueBy(horizon) - schedule.dueBy(warmupMs)) * 1000) / measuredMs) : (rate ?? 0)} : undefined,
     retries: {byClass: state.retryClasses.toJSON(), count: state.retryCount},
     service: state.service,
     startedAtMs: state.startedAtMs,
     stopReason: state.stopReason,
+    ...(shaped ? {stages: stageResults(state.stages, (segment) => intendedIn(schedule, segment.startMs, Math.min(segment.endMs, horizon)))} : {}),
+    ...(warmupMs > 0 ? {warmup: {acked: state.warmupAcked, durationMs: warmupMs}} : {}),
+  }
+}
+
+/** Logs the schedule made due between two offsets (0 when the second is not later). */
+function intendedIn(schedule: Schedule, fromMs: number, toMs: number): number {
+  return toMs > fromMs ? schedule.dueBy(toMs) - schedule.dueBy(fromMs) : 0
+}
+
+/** Generator fidelity: the logs the schedule made due in each timeline interval, up to the horizon. */
+function recordIntended(schedule: Schedule, horizon: number, startedAtMs: number, intervals: IntervalHooks | undefined): void {
+  if (!intervals?.intended || !Number.isFinite(horizon) || horizon <= 0) return
+  const width = intervals.intervalMs ?? 1000
+  let from = 0
+  while (from < horizon) {
+    const wall = startedAtMs + from
+    const boundary = (Math.floor(wall / width) + 1) * width - startedAtMs
+    const to = Math.min(boundary, horizon)
+    intervals.intended(wall, intendedIn(schedule, from, to))
+    from = to
   }
 }

@@ -8,6 +8,8 @@
 import type {Clock} from '../../clock.js'
 import type {IntervalHooks} from '../measure/timeline.js'
 
+import type {StageCounter} from '../measure/stages.js'
+
 import {HttpStatusError} from '../protocols/ack.js'
 import {ClassCounter, type Histogram, newHistogram, recordMs} from '../measure/histogram.js'
 import {UNREACHABLE} from './error-class.js'
@@ -40,6 +42,10 @@ export class SendState {
   retryCount = 0
   inFlight = 0
   peakInFlight = 0
+  /** Logs acknowledged of warm-up batches: verified, never measured. */
+  warmupAcked = 0
+  /** Open model with a shape: one counter per stage (the warm-up first), found by a batch's intended offset. */
+  stages: StageCounter[] = []
   stopReason: StopReason = 'completed'
   stopped = false
   /** Aborted when the run stops: back-offs and waits end early. */
@@ -67,8 +73,33 @@ export class SendState {
     this.stopController.abort()
   }
 
+  /** The stage of a batch due at monotonic ms `intendedAt` (open model with stages or a warm-up). */
+  stageAt(intendedAt: number | undefined): StageCounter | undefined {
+    if (intendedAt === undefined || this.stages.length === 0) return undefined
+    const offset = intendedAt - this.start
+    return this.stages.find((stage) => offset < stage.segment.endMs) ?? this.stages.at(-1)
+  }
+
+  /** Open model: a batch due at this offset had to wait for a free slot. */
+  slotWaited(offset: number): void {
+    const stage = this.stageAt(this.start + offset)
+    if (stage) stage.slotWaits++
+    this.intervals?.slotWaited?.()
+  }
+
+  /** Closed model: a free slot waited this long for the generator. */
+  generatorWaited(ms: number): void {
+    this.intervals?.generatorWaited?.(ms)
+  }
+
+  /** Closed model: a batch waited this long for its answer. */
+  answerWaited(ms: number): void {
+    this.intervals?.answerWaited?.(ms)
+  }
+
   /** A request body went out: `logs` new logs (0 for a resend of some of them). */
-  sent(logs: number, bytes: number, batches: number): void {
+  sent(logs: number, bytes: number, batches: number, stage?: StageCounter): void {
+    if (stage) stage.sent += logs
     this.logs.sent += logs
     this.batches.sent += batches
     this.bytesSent += bytes
@@ -79,29 +110,38 @@ export class SendState {
     this.lastAnswer = Math.max(this.lastAnswer, this.clock.now())
   }
 
-  acked(count: number): void {
+  acked(count: number, stage?: StageCounter): void {
+    if (stage) stage.acked += count
+    if (stage?.warmup) this.warmupAcked += count
     this.logs.acked += count
     this.intervals?.acked(count)
   }
 
   /** A batch some of whose logs were acknowledged, `latencyMs` after it was due and `serviceMs` after it went out. */
-  batchAcked(latencyMs: number, serviceMs: number): void {
+  batchAcked(latencyMs: number, serviceMs: number, stage?: StageCounter): void {
     this.batches.acked++
-    recordMs(this.latency, latencyMs)
-    recordMs(this.service, serviceMs)
+    stage?.answered(latencyMs)
+    // The warm-up is charted and verified, but its latencies are not the run's.
+    if (!stage?.warmup) {
+      recordMs(this.latency, latencyMs)
+      recordMs(this.service, serviceMs)
+    }
+
     this.intervals?.answered(latencyMs)
   }
 
   /** Logs that failed for good. */
-  failLogs(count: number, cls: string): void {
+  failLogs(count: number, cls: string, stage?: StageCounter): void {
     if (count === 0) return
+    if (stage) stage.failed += count
     this.logs.failed += count
     this.failedLogClasses.add(cls, count)
     this.intervals?.failed(count)
   }
 
   /** A batch none of whose logs was acknowledged. */
-  failBatch(b: number, cls: string): void {
+  failBatch(b: number, cls: string, stage?: StageCounter): void {
+    if (stage) stage.errors++
     this.batches.failed++
     this.errorClasses.add(cls)
     this.intervals?.batchFailed(cls)

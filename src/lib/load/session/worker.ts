@@ -74,6 +74,9 @@ export function runConfigOf(options: WorkerOptions): RunConfig {
     payload: options.payload,
     protocol: options.protocol ?? {name: 'json'},
     rate: options.rate,
+    ...(options.stages ? {stages: options.stages.map(({durationMs, rate}) => ({durationMs, rate}))} : {}),
+    ...(options.startRate === undefined ? {} : {startRate: options.startRate}),
+    ...(options.warmupMs ? {warmupMs: options.warmupMs} : {}),
     retries: options.retries,
     seed: options.seed,
     target: options.target.href,
@@ -86,7 +89,7 @@ export function runConfigOf(options: WorkerOptions): RunConfig {
 export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunResult> {
   const synth = new LogSynth({apps: options.apps, errorRate: options.errorRate, runId: options.runId, seed: options.seed, template: options.template})
   const encoder = createEncoder(options.protocol ?? {name: 'json'}, synth, options.payload)
-  const connections = outstandingOf({concurrency: options.concurrency, maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight, rate: options.rate})
+  const connections = outstandingOf({concurrency: options.concurrency, maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight, rate: options.rate, stages: options.stages})
   const transport = deps.transport ?? undiciTransport({connections, maxBodyBytes: encoder.maxResponseBytes, timeoutMs: options.timeoutMs, url: options.target})
   const proc = deps.process ?? processStats
   const cpuBefore = proc.cpuMs()
@@ -128,6 +131,10 @@ export function resultFromOutcome(
 ): RunResult {
   const {config} = context
   const failedKeys = outcome.failedBatches.map((b) => b * config.worker.count + config.worker.index)
+  // Throughput is that of the measured part: the warm-up's logs and time are left out (they are verified all the same).
+  const warmupMs = outcome.warmup?.durationMs ?? 0
+  const measuredMs = Math.max(0, outcome.durationMs - warmupMs)
+  const measuredAcked = outcome.logs.acked - (outcome.warmup?.acked ?? 0)
   return {
     batches: outcome.batches,
     bytes: {sent: outcome.bytesSent},
@@ -142,7 +149,7 @@ export function resultFromOutcome(
     latency: {...summarize(outcome.latency), histogram: encodeHistogram(outcome.latency)},
     logs: outcome.logs,
     pid: context.pid,
-    rate: outcome.rate ? {achievedLogsPerSecond: perSecond(outcome.logs.acked, outcome.durationMs), targetLogsPerSecond: outcome.rate.targetLogsPerSecond} : null,
+    rate: outcome.rate ? {achievedLogsPerSecond: perSecond(measuredAcked, measuredMs), targetLogsPerSecond: outcome.rate.targetLogsPerSecond} : null,
     resources: context.resources,
     retries: outcome.retries,
     runId: context.runId,
@@ -153,9 +160,11 @@ export function resultFromOutcome(
     throughput: {
       batchesPerSecond: perSecond(outcome.batches.acked, outcome.durationMs),
       bytesPerSecond: Math.round(perSecond(outcome.bytesSent, outcome.durationMs)),
-      logsPerSecond: perSecond(outcome.logs.acked, outcome.durationMs),
+      logsPerSecond: perSecond(measuredAcked, measuredMs),
     },
     verification: null,
     version: RESULT_VERSION,
+    ...(outcome.stages ? {stages: outcome.stages} : {}),
+    ...(outcome.warmup ? {warmup: outcome.warmup} : {}),
   }
 }
