@@ -138,6 +138,11 @@ export abstract class BaseCommand extends Command {
     return process.stderr.isTTY ? 'tty' : 'plain'
   }
 
+  /** The terminal's width, for prose that wraps to it; undefined when stdout is not a terminal. */
+  protected get terminalWidth(): number | undefined {
+    return process.stdout.isTTY ? process.stdout.columns || 80 : undefined
+  }
+
   /** Whether a terminal is there to ask on (and the output is not --json). */
   protected get interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !this.jsonEnabled()

@@ -50,6 +50,6 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
       verifyWaitMs: parseDuration(flags['verify-wait'], '--verify-wait', {allowZero: true}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     })
-    return this.finishLoad(outcome, {interrupted: false, render: (result) => renderAggregate(result, {verificationNote: outcome.verificationNote}), report: flags.report})
+    return this.finishLoad(outcome, {interrupted: false, render: (result) => renderAggregate(result, {verificationNote: outcome.verificationNote, width: this.terminalWidth}), report: flags.report})
   }
 }

@@ -76,6 +76,6 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
       await progress.stop()
     }
 
-    return this.finishLoad(outcome, {render: (result, context) => renderAggregate(result, context), report: flags.report})
+    return this.finishLoad(outcome, {render: (result, context) => renderAggregate(result, {...context, width: this.terminalWidth}), report: flags.report})
   }
 }

@@ -85,7 +85,7 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
     // The parent gave up before releasing the barrier: nothing was sent.
     if (!outcome) throw Object.assign(new Error('stopped before sending'), {name: 'AbortError'})
     emitter?.result(outcome.result)
-    return this.finishLoad(outcome, {render: emitter ? undefined : (result, context) => renderRun(result, context), report: flags.report})
+    return this.finishLoad(outcome, {render: emitter ? undefined : (result, context) => renderRun(result, {...context, width: this.terminalWidth}), report: flags.report})
   }
 
   protected async catch(error: Error & {exitCode?: number}): Promise<void> {

@@ -10,7 +10,7 @@ import {renderAnalysis} from '../analyze/render.js'
 import {errorKind} from '../load/protocols/ack.js'
 import {describeProtocol} from '../load/protocols/index.js'
 import {bytes, int, msText, percent, seconds} from '../format/units.js'
-import {bad, dim, fields, good, heading, table} from './format.js'
+import {bad, dim, fields, good, heading, table, wrap} from './format.js'
 import {renderBottleneck, renderOverTime} from './timeline.js'
 
 type Config = Omit<RunConfig, 'worker'> & {workers?: number; logsPerWorker?: number}
@@ -27,9 +27,15 @@ function configLines(config: Config, runId: string, extra: [string, string][] = 
   entries.push([
     'model',
     config.model === 'open'
-      ? `open: ${int(config.rate ?? 0)} logs/s target, at most ${config.maxInFlight} batches in flight${perWorker}`
+      ? `open: ${config.stages ? `${config.stages.length} stage${config.stages.length === 1 ? '' : 's'}` : `${int(config.rate ?? 0)} logs/s target`}, at most ${config.maxInFlight} batches in flight${perWorker}`
       : `closed: ${config.concurrency} batches in flight${perWorker}`,
   ])
+  if (config.stages) {
+    const start = config.startRate ?? config.stages[0]?.rate ?? 0
+    entries.push(['stages', `from ${int(start)} logs/s: ${config.stages.map((stage) => `${seconds(stage.durationMs)} → ${int(stage.rate)}`).join(', ')}`])
+  }
+
+  if (config.warmupMs) entries.push(['warm-up', `${seconds(config.warmupMs)}, verified but not measured`])
   const apps = config.apps.length > 0 ? config.apps : []
   const totalWeight = apps.reduce((sum, app) => sum + app.weight, 0)
   entries.push(['apps', apps.map((app) => `${app.name} ${percent(app.weight, totalWeight)}`).join(', ')])
@@ -44,6 +50,30 @@ function latencyTable(m: Measurements): string {
   return table(['latency', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'max (ms)', 'mean (ms)'], rows)
 }
 
+/** One row per stage, the warm-up first: each from its own histogram; a stage the generator could not keep is marked. */
+export function renderStages(m: Pick<Measurements, 'stages'>): string | undefined {
+  if (!m.stages || m.stages.length === 0) return undefined
+  const rows = m.stages.map((stage) => [
+    stage.kind === 'warmup' ? 'warm-up' : String(stage.index + 1),
+    `${seconds(stage.startMs)} – ${seconds(stage.endMs)}`,
+    stage.fromLogsPerSecond === stage.targetLogsPerSecond ? int(stage.targetLogsPerSecond) : `${int(stage.fromLogsPerSecond)} → ${int(stage.targetLogsPerSecond)}`,
+    int(stage.achievedLogsPerSecond),
+    `${int(stage.logs.sent)} / ${int(stage.intended)}`,
+    msText(stage.latency.p50Ms),
+    msText(stage.latency.p99Ms),
+    msText(stage.latency.p999Ms),
+    stage.errors > 0 ? bad(int(stage.errors)) : '0',
+    stage.generatorLimited ? bad('generator-limited') : stage.kind === 'warmup' ? dim('not measured') : good('kept'),
+  ])
+  const head = ['stage', 'time', 'target (logs/s)', 'achieved (logs/s)', 'sent / due', 'p50 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'errors', 'schedule']
+  const lines = [table(head, rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'])]
+  if (m.stages.some((stage) => stage.generatorLimited)) {
+    lines.push(`  ${bad('generator-limited')}: the sends fell more than 2% behind the schedule there, with no batch waiting for a slot; that stage's figures are about the generator, not the target (add workers)`)
+  }
+
+  return lines.join('\n')
+}
+
 function errorsBlock(m: Measurements): string {
   const logsByClass = m.errors.logsByClass ?? {}
   const classes = new Set([...Object.keys(m.errors.byClass), ...Object.keys(m.retries.byClass), ...Object.keys(logsByClass)])
@@ -54,11 +84,11 @@ function errorsBlock(m: Measurements): string {
   return table(['class', 'kind', 'failed logs', 'failed batches', 'retried attempts', 'example'], rows, ['left', 'left', 'right', 'right', 'right', 'left'])
 }
 
-export function renderVerification(m: Pick<Measurements, 'verification' | 'verificationNote'>, note?: string): string {
+export function renderVerification(m: Pick<Measurements, 'verification' | 'verificationNote'>, note?: string, width?: number): string {
   const v = m.verification
   if (!v) {
     const text = m.verificationNote ?? note ?? 'not verified: no store to count rows in (run without --target, or pass --clickhouse-url)'
-    return `  ${text.startsWith('not verified') && m.verificationNote ? text.replace(/^not verified/, bad('NOT VERIFIED')) : dim(text)}`
+    return wrap(text.startsWith('not verified') && m.verificationNote ? text.replace(/^not verified/, bad('NOT VERIFIED')) : dim(text), width, '  ', '    ')
   }
 
   const problems = [v.missing > 0 ? `${int(v.missing)} acknowledged logs are MISSING` : '', v.duplicated > 0 ? `${int(v.duplicated)} rows are DUPLICATES` : ''].filter(Boolean)
@@ -74,7 +104,7 @@ export function renderVerification(m: Pick<Measurements, 'verification' | 'verif
       ...(v.readBackDelayMs === null || v.readBackDelayMs === undefined
         ? []
         : ([['read-back delay', `≤ ${seconds(v.readBackDelayMs)} ${dim(`from the last acknowledgement until every acknowledged log was visible (counted every ${seconds(v.pollMs)})`)}`]] as [string, string][])),
-    ]),
+    ], '  ', width),
   ]
   if (!v.exact) lines.push(`  ${dim('more failed batches than could be tracked: missing is a lower bound')}`)
   if (v.waitedMs > 0) lines.push(`  ${dim(`waited ${seconds(v.waitedMs)} for rows to appear`)}`)
@@ -96,7 +126,7 @@ function resultsLines(m: Measurements, extra: [string, string][] = []): string {
   const entries: [string, string][] = [
     ['duration', seconds(m.durationMs)],
     ['logs', `${int(m.logs.sent)} sent, ${int(m.logs.acked)} acknowledged, ${m.logs.failed > 0 ? bad(int(m.logs.failed)) : '0'} failed`],
-    ['throughput', `${int(m.throughput.logsPerSecond)} logs/s, ${int(m.throughput.batchesPerSecond)} batches/s, ${bytes(m.throughput.bytesPerSecond)}/s`],
+    ['throughput', `${int(m.throughput.logsPerSecond)} logs/s, ${int(m.throughput.batchesPerSecond)} batches/s, ${bytes(m.throughput.bytesPerSecond)}/s${m.warmup ? dim(' (after the warm-up)') : ''}`],
   ]
   if (m.rate) {
     const deviation = m.rate.targetLogsPerSecond > 0 ? ((m.rate.achievedLogsPerSecond - m.rate.targetLogsPerSecond) / m.rate.targetLogsPerSecond) * 100 : 0
@@ -114,16 +144,20 @@ export interface ReportExtras {
   verificationNote?: string
   /** Where the logs went, e.g. "embedded serve on 127.0.0.1:40123 → chDB in .logbench/data". */
   stack?: string
+  /** The terminal's width: prose wraps to it (none for a pipe: one line each, as it is). */
+  width?: number
 }
 
 /** What run and parallel reports both end with: errors, verification, thresholds, the analysis. */
 function checkSections(result: Measurements, extras: ReportExtras): string[] {
   const sections: string[] = []
+  const stages = renderStages(result)
+  if (stages) sections.push('', heading('Stages'), stages)
   const overTime = renderOverTime(result)
   if (overTime) sections.push('', heading('Over Time'), overTime)
-  const verdict = renderBottleneck(result)
+  const verdict = renderBottleneck(result, extras.width)
   if (verdict) sections.push('', heading('What Limited the Result'), verdict)
-  sections.push('', heading('Errors'), errorsBlock(result), '', heading('Verification'), renderVerification(result, extras.verificationNote))
+  sections.push('', heading('Errors'), errorsBlock(result), '', heading('Verification'), renderVerification(result, extras.verificationNote, extras.width))
   const thresholds = renderThresholds(result)
   if (thresholds) sections.push('', heading('Thresholds'), thresholds)
   if (extras.analysis) sections.push('', heading('Analysis'), renderAnalysis(extras.analysis, {chart: false, compact: true, width: 80}))

@@ -6,7 +6,7 @@
 import type {Measurements} from '../load/result/types.js'
 
 import {renderColumnChart} from '../format/chart.js'
-import {bad, dim} from './format.js'
+import {bad, dim, wrap} from './format.js'
 
 export function renderOverTime(m: Measurements, width = 80): string | undefined {
   const timeline = m.timeline
@@ -28,13 +28,14 @@ const indent = (text: string) =>
     .map((line) => `  ${line}`)
     .join('\n')
 
-export function renderBottleneck(m: Measurements): string | undefined {
+/** The verdict in words, wrapped to the terminal's width when one is given (the evidence as an indented list). */
+export function renderBottleneck(m: Measurements, width?: number): string | undefined {
   const lines: string[] = []
   if (m.bottleneck) {
-    lines.push(`  ${m.bottleneck.summary}`)
-    for (const item of m.bottleneck.evidence) lines.push(`  ${dim(`- ${item}`)}`)
+    lines.push(wrap(m.bottleneck.summary, width, '  '))
+    for (const item of m.bottleneck.evidence) lines.push(...wrap(`- ${item}`, width, '  ', '    ').split('\n').map((line) => dim(line)))
   }
 
-  for (const warning of m.clickhouse?.warnings ?? []) lines.push(`  ${bad('warning')}: ${warning}`)
+  for (const warning of m.clickhouse?.warnings ?? []) lines.push(wrap(`${bad('warning')}: ${warning}`, width, '  ', '    '))
   return lines.length > 0 ? lines.join('\n') : undefined
 }

@@ -139,6 +139,42 @@ describe('load/options', () => {
   })
 })
 
+describe('load shapes: --stage, --start-rate, --warmup', () => {
+  it('reads stages, splits every stage\'s rate exactly over the workers and keeps the warm-up', () => {
+    const settings = parseLoadFlags({...defaults, concurrency: undefined, stage: ['30s:20k', '0s:5000', '1m:5000'], 'start-rate': '1000', target: 'http://x', warmup: '10s', workers: 3})
+    expect(settings.stages).to.deep.equal([
+      {durationMs: 30_000, rate: 20_000},
+      {durationMs: 0, rate: 5000},
+      {durationMs: 60_000, rate: 5000},
+    ])
+    expect([settings.startRate, settings.warmupMs, settings.logs]).to.deep.equal([1000, 10_000, undefined])
+    expect(outstandingOf(settings)).to.equal(128)
+    const workers = settingsOfWorkers(settings)
+    expect(workers.map((w) => w.stages!.map((stage) => stage.rate))).to.deep.equal([
+      [6667, 1667, 1667],
+      [6667, 1667, 1667],
+      [6666, 1666, 1666],
+    ])
+    expect(workers.map((w) => w.startRate)).to.deep.equal([334, 333, 333])
+    expect(workers.every((w) => w.warmupMs === 10_000)).to.equal(true)
+  })
+
+  it('refuses bad shapes with exit 2, naming the value', () => {
+    const base = {...defaults, concurrency: undefined, target: 'http://x'}
+    expect(usage(() => parseLoadFlags({...base, stage: ['30x:100']}))).to.include('--stage "30x:100": the duration')
+    expect(usage(() => parseLoadFlags({...base, stage: ['30s']}))).to.include('--stage "30s" is not DURATION:RATE')
+    expect(usage(() => parseLoadFlags({...base, stage: ['30s:-5']}))).to.include('--stage "30s:-5": the rate "-5" is not a rate')
+    expect(usage(() => parseLoadFlags({...base, stage: ['30s:1.5']}))).to.include('not a whole number')
+    expect(usage(() => parseLoadFlags({...base, concurrency: 8, stage: ['30s:100']}))).to.include('--stage and --concurrency cannot be used together')
+    expect(usage(() => parseLoadFlags({...base, rate: 100, stage: ['30s:100']}))).to.include('--stage and --rate')
+    expect(usage(() => parseLoadFlags({...base, duration: '1m', stage: ['30s:100']}))).to.include('--stage and --duration')
+    expect(usage(() => parseLoadFlags({...base, stage: ['0s:100']}))).to.include('every stage has a duration of 0')
+    expect(usage(() => parseLoadFlags({...base, warmup: '10s'}))).to.include('--warmup needs a rate')
+    expect(usage(() => parseLoadFlags({...base, rate: 100, warmup: '10s'}))).to.include('--warmup needs --duration or --stage')
+    expect(usage(() => parseLoadFlags({...base, 'start-rate': '10'}))).to.include('--start-rate applies to --stage')
+  })
+})
+
 describe('--header checks', () => {
   it('refuses control characters in a value and the headers logbench sets itself', () => {
     expect(parseHeader('X-Trace: abc')).to.deep.equal(['x-trace', 'abc'])

@@ -3,6 +3,7 @@ import chalk from 'chalk'
 
 import {buildAggregate, workerReport} from '../../../src/lib/load/result/aggregate.js'
 import {evaluateThresholds, parseThreshold} from '../../../src/lib/load/checks/thresholds.js'
+import {wrap} from '../../../src/lib/report/format.js'
 import {renderAggregate, renderRun, renderVerification} from '../../../src/lib/report/load.js'
 import {workerResult} from '../load/results.js'
 
@@ -64,5 +65,25 @@ describe('report/load', () => {
     expect(text).to.include('FAILED: 1 of 3 workers failed')
     expect(text).to.include('merged histograms')
     expect(text).to.match(/stack\s+serve on http:\/\/127\.0\.0\.1:1/)
+  })
+
+  it('wraps prose to the terminal width at word boundaries, keeping a list indented; one line each without a width', async () => {
+    expect(wrap('aaa bbb ccc ddd', 9, '  ', '    ')).to.equal('  aaa bbb\n    ccc\n    ddd')
+    expect(wrap('aaa bbb ccc ddd', undefined, '  ')).to.equal('  aaa bbb ccc ddd')
+    // Colour codes take no columns.
+    expect(wrap(`\u001B[31maaa\u001B[39m bbb`, 9, '  ')).to.equal(`  \u001B[31maaa\u001B[39m bbb`)
+    const result = await workerResult({count: 1, index: 0, latencyMs: 12, logs: 1000})
+    result.bottleneck = {
+      evidence: ['the generator kept its event loop busy 40% of the time (median interval), using 38% of a CPU core (median interval), which is a long line of evidence that a terminal of 120 columns would cut in the middle of a word'],
+      kind: 'target',
+      summary: 'The target set the pace: the generators had time to spare while each of their 4 batches in flight waited 270 ms (p50) for its answer; raise --concurrency or add workers to push harder.',
+    }
+    result.verification = {...verification, store: 'ClickHouse 18.16.1 at http://127.0.0.1:8123, table a_rather_long_database_name_for_a_test.logs_of_the_ingest_pipeline_under_test_today'}
+    const wide = renderRun(result, {width: 120})
+    for (const line of wide.split('\n')) expect(line.length, line).to.be.at.most(120)
+    // Continuation lines of the verdict's evidence keep the list's indent; the store line hangs under its value.
+    expect(wide).to.match(/\n {2}- the generator kept[^\n]*\n {4}\S/)
+    expect(wide).to.match(/stored {22}1,000 rows of run [^\n]*\n {30}\S/)
+    expect(renderRun(result)).to.include(result.bottleneck.summary)
   })
 })

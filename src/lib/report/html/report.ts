@@ -49,10 +49,33 @@ function perSecondSeries(timeline: Timeline, t0: number, pick: (i: Timeline['int
   return timeline.intervals.map((i) => [(i.at - t0) / 1000, (pick(i) * 1000) / timeline.intervalMs])
 }
 
+/** The last moment anything of the run was measured, epoch ms. */
+function endOf(result: Result): number {
+  const ends = [Date.parse(result.endedAt), ...[result.timeline, ...runsOf(result).map((r) => r.timeline)].map((t) => (t?.intervals.length ? t.intervals.at(-1)!.at + t.intervalMs : undefined)), result.clickhouse?.samples.at(-1)?.at]
+  return Math.max(...ends.filter((n): n is number => typeof n === 'number' && Number.isFinite(n)))
+}
+
+/** The rate the schedule asked for over time, and a mark at each stage boundary (shaped runs). */
+function schedule(result: Result, offset: number): {target?: Series; markers: {at: number; label: string}[]} {
+  const stages = result.stages ?? []
+  if (stages.length === 0) return {markers: []}
+  const at = (ms: number) => offset + ms / 1000
+  const points: [number, number][] = stages.flatMap((stage) => [
+    [at(stage.startMs), stage.fromLogsPerSecond],
+    [at(stage.endMs), stage.targetLogsPerSecond],
+  ])
+  const markers = stages.map((stage) => ({at: at(stage.startMs), label: stage.kind === 'warmup' ? 'warm-up' : `stage ${stage.index + 1}`}))
+  return {markers, target: {dashed: true, name: 'target rate', points}}
+}
+
 function charts(result: Result): string {
   const t0 = originOf(result)
   const timeline = result.timeline
   const x = (at: number) => (at - t0) / 1000
+  // Every chart of the run on the run's own clock: the same axis, from its start to its end.
+  const xRange: [number, number] = [0, Math.max(1, x(endOf(result)))]
+  const shape = schedule(result, x(Date.parse(result.startedAt)))
+  const chart = (options: Parameters<typeof lineChart>[0]) => lineChart({xRange, ...options})
   const out: string[] = []
   const per = timeline ? `per ${timeline.intervalMs >= 1000 ? `${timeline.intervalMs / 1000} s` : `${timeline.intervalMs} ms`} interval` : ''
   const view = result.clickhouse ?? null
@@ -67,7 +90,9 @@ function charts(result: Result): string {
     throughput.push({name: 'stored', points: stored.intervals.map((s) => [x(s.at), (s.rows * 1000) / stored.intervalMs])})
   }
 
-  out.push(lineChart({id: 'throughput', note: view?.stored ? 'stored: rows of the run in the table, by their ingest time' : undefined, series: throughput, title: 'Throughput over time', unit: 'logs/s'}))
+  if (shape.target) throughput.push(shape.target)
+  const throughputNote = [view?.stored ? 'stored: rows of the run in the table, by their ingest time' : '', shape.target ? 'target rate: what the stages asked for (the warm-up is charted, not measured)' : ''].filter(Boolean).join('; ')
+  out.push(chart({id: 'throughput', markers: shape.markers, note: throughputNote || undefined, series: throughput, title: 'Throughput over time', unit: 'logs/s'}))
   // Latency.
   const latency: Series[] = timeline
     ? (['p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const).map((key) => ({
@@ -76,8 +101,9 @@ function charts(result: Result): string {
       }))
     : []
   out.push(
-    lineChart({
+    chart({
       id: 'latency',
+      markers: shape.markers,
       note: result.config.model === 'open' ? `batches acknowledged in each interval, from their intended send time (${per})` : `batches acknowledged in each interval (${per})`,
       series: latency,
       title: 'Latency percentiles over time',
@@ -97,15 +123,15 @@ function charts(result: Result): string {
   if (view?.samples.some((s) => s.delayedInserts > 0)) problems.push({name: 'ClickHouse: INSERTs delayed', points: view.samples.map((s) => [x(s.at), s.delayedInserts])})
   if (view?.samples.some((s) => s.rejectedInserts > 0)) problems.push({name: 'ClickHouse: INSERTs refused', points: view.samples.map((s) => [x(s.at), s.rejectedInserts])})
 
-  out.push(lineChart({id: 'errors', note: `counts ${per}`, series: problems, title: 'Errors and retries over time', unit: 'per interval'}))
+  out.push(chart({id: 'errors', note: `counts ${per}`, series: problems, title: 'Errors and retries over time', unit: 'per interval'}))
   // One line per worker.
   const runs = runsOf(result)
   if (result.kind !== 'run') {
     const workers: Series[] = runs.filter((r) => r.timeline).map((r) => ({name: `worker ${r.config.worker.index + 1}`, points: perSecondSeries(r.timeline!, t0, (i) => i.acked)}))
-    out.push(lineChart({id: 'workers', series: workers, title: 'Acknowledged per worker', unit: 'logs/s'}))
+    out.push(chart({id: 'workers', series: workers, title: 'Acknowledged per worker', unit: 'logs/s'}))
   }
 
-  out.push(...clickhouseCharts(view, x))
+  out.push(...clickhouseCharts(view, x, chart))
   // Resources.
   const cpu: Series[] = runs
     .filter((r) => r.timeline)
@@ -120,11 +146,11 @@ function charts(result: Result): string {
     rss.push({name: 'serve', points: serve.samples.map((s) => [x(s.at), mib(s.rssBytes)])})
   }
 
-  out.push(lineChart({format: (v) => `${compactNumber(v)}%`, id: 'cpu', note: '100% is one CPU core', series: cpu, title: 'CPU over time', unit: '% of a core'}), lineChart({id: 'rss', series: rss, title: 'Resident memory over time', unit: 'MiB'}))
+  out.push(chart({format: (v) => `${compactNumber(v)}%`, id: 'cpu', note: '100% is one CPU core', series: cpu, title: 'CPU over time', unit: '% of a core'}), chart({id: 'rss', series: rss, title: 'Resident memory over time', unit: 'MiB'}))
   return out.join('\n')
 }
 
-function clickhouseCharts(view: ClickHouseView | null, x: (at: number) => number): string[] {
+function clickhouseCharts(view: ClickHouseView | null, x: (at: number) => number, chart: typeof lineChart): string[] {
   if (!view) return [`<section class="chart-missing" data-chart="clickhouse"><h3>ClickHouse</h3><p class="empty">Not sampled: logbench could not reach the store during this run (pass --clickhouse-url).</p></section>`]
   const refs: {name: string; value: number}[] = []
   if (view.limits.partsToDelayInsert) refs.push({name: 'parts_to_delay_insert', value: view.limits.partsToDelayInsert})
@@ -134,7 +160,7 @@ function clickhouseCharts(view: ClickHouseView | null, x: (at: number) => number
   const shown = refs.filter((r) => peak * 4 >= r.value)
   const hidden = refs.filter((r) => !shown.includes(r))
   return [
-    lineChart({
+    chart({
       id: 'clickhouse-parts',
       note: `${view.table}${hidden.length > 0 ? `; ${hidden.map((r) => `${r.name} = ${r.value}`).join(', ')}, far above` : ''} (limits from the ${view.limits.source === 'table' ? "table's SETTINGS" : 'server settings'})`,
       references: shown,
@@ -145,13 +171,13 @@ function clickhouseCharts(view: ClickHouseView | null, x: (at: number) => number
       title: 'ClickHouse parts and merges',
       unit: 'count',
     }),
-    lineChart({
+    chart({
       id: 'clickhouse-memory',
       series: [{name: 'memory tracked', points: view.samples.map((s) => [x(s.at), mib(s.memoryBytes)])}],
       title: 'ClickHouse memory',
       unit: 'MiB',
     }),
-    lineChart({
+    chart({
       id: 'clickhouse-inserts',
       series: [
         {name: 'rows inserted', points: view.samples.map((s) => [x(s.at), s.insertedRows])},
@@ -208,6 +234,23 @@ function workersSection(result: AggregateResult): string {
   return table(['worker', 'status', 'duration (s)', 'logs acked', 'logs/s', 'p50 (ms)', 'p99 (ms)', 'errors', 'retries', 'note'], rows, [true, false, true, true, true, true, true, true, true, false])
 }
 
+/** One row per stage, the warm-up first, each from its own histogram. */
+function stagesTable(m: Measurements): string {
+  const rows = (m.stages ?? []).map((stage) => [
+    stage.kind === 'warmup' ? 'warm-up' : `stage ${stage.index + 1}`,
+    `${(stage.startMs / 1000).toFixed(1)}–${(stage.endMs / 1000).toFixed(1)} s`,
+    stage.fromLogsPerSecond === stage.targetLogsPerSecond ? int(stage.targetLogsPerSecond) : `${int(stage.fromLogsPerSecond)} → ${int(stage.targetLogsPerSecond)}`,
+    int(stage.achievedLogsPerSecond),
+    `${int(stage.logs.sent)} / ${int(stage.intended)}`,
+    stage.latency.p50Ms,
+    stage.latency.p99Ms,
+    stage.latency.p999Ms,
+    stage.errors,
+    stage.generatorLimited ? 'generator-limited' : stage.kind === 'warmup' ? 'not measured' : 'kept',
+  ])
+  return table(['stage', 'time', 'target (logs/s)', 'achieved (logs/s)', 'sent / due', 'p50 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'errors', 'schedule'], rows, [false, false, true, true, true, true, true, true, true, false])
+}
+
 function verificationSection(m: Measurements): string {
   const v = m.verification
   if (!v) return '<p class="muted">Not verified: no store to count the rows in (run without --target, or pass --clickhouse-url).</p>'
@@ -249,6 +292,7 @@ export function renderHtmlReport(result: Result): string {
   sections.push(`<section><h2>Configuration</h2>${configSection(result)}</section>`)
   if (result.kind !== 'run') sections.push(`<section><h2>Workers</h2>${workersSection(result)}</section>`)
   sections.push(`<section><h2>Latency</h2>${latencyTable(result)}</section>`)
+  if (result.stages?.length) sections.push(`<section data-section="stages"><h2>Stages</h2>${stagesTable(result)}</section>`)
   sections.push(`<section><h2>Errors</h2>${errorsSection(result)}</section>`)
   sections.push(`<section><h2>Verification</h2>${verificationSection(result)}</section>`)
   if (result.thresholds.length > 0) {

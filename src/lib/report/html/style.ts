@@ -21,6 +21,8 @@ h3 { font-size: 1em; margin: 1em 0 0.3em; }
 .chart .grid { stroke: #ececec; stroke-width: 1; }
 .chart .axis, .chart .tick { stroke: #777; stroke-width: 1; }
 .chart .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 4 4; }
+.chart .marker { stroke: #999; stroke-width: 1; stroke-dasharray: 2 3; }
+.chart .marker-label { font-size: 10px; fill: #555; }
 .chart .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
 .chart circle.series { stroke: none; }
 .chart text { font-size: 15px; fill: #444; font-family: inherit; }

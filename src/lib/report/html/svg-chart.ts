@@ -25,6 +25,10 @@ export interface LineChartOptions {
   format?: (value: number) => string
   /** A sentence under the chart. */
   note?: string
+  /** The x axis, seconds: every chart of a run passes the run's own span, so they line up. */
+  xRange?: [number, number]
+  /** Vertical marks at these x values (stage boundaries), labelled. */
+  markers?: {at: number; label: string}[]
 }
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies, and in grey when printed. */
@@ -78,7 +82,7 @@ export function lineChart(options: LineChartOptions): string {
   const format = options.format ?? compactNumber
   const values = options.series.flatMap((s) => s.points.map(([, v]) => v).filter((v): v is number => v !== null && Number.isFinite(v)))
   const refs = options.references ?? []
-  const xs = options.series.flatMap((s) => s.points.map(([x]) => x))
+  const xs = [...options.series.flatMap((s) => s.points.map(([x]) => x)), ...(options.xRange ?? [])]
   const title = `${options.title}${options.unit ? ` (${options.unit})` : ''}`
   const legendItems = [...options.series.map((s, i) => ({dashed: s.dashed, name: s.name, color: PALETTE[i % PALETTE.length]})), ...refs.map((r) => ({color: '#555', dashed: true, name: `${r.name} = ${format(r.value)}`}))]
   const legend = `<ul class="legend">${legendItems
@@ -118,6 +122,13 @@ export function lineChart(options: LineChartOptions): string {
   }
 
   parts.push(`<line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}"/>`)
+  for (const marker of options.markers ?? []) {
+    if (marker.at < xMin || marker.at > xMax) continue
+    const px = num(x(marker.at))
+    parts.push(`<line class="marker" data-marker="${escapeHtml(marker.label)}" x1="${px}" x2="${px}" y1="${PAD.top}" y2="${PAD.top + plotH}"/>`)
+    parts.push(`<text class="marker-label" x="${num(x(marker.at) + 3)}" y="${PAD.top + 10}">${escapeHtml(marker.label)}</text>`)
+  }
+
   for (const ref of refs) {
     const py = num(y(ref.value))
     parts.push(`<line class="reference" data-reference="${escapeHtml(ref.name)}" x1="${PAD.left}" x2="${W - PAD.right}" y1="${py}" y2="${py}"/>`)

@@ -32,4 +32,26 @@ describe('report/html', () => {
     expect(html).to.include(`data-verdict="${aggregate.bottleneck.kind}"`)
     expect(parseResultDocument('x.json', JSON.stringify(aggregate)).kind).to.equal('parallel')
   })
+
+  it('puts every chart of a run on the run\'s own clock: the same time axis from its start', async () => {
+    const result = await workerResult({count: 1, index: 0, latencyMs: 40, logs: 3000})
+    // ClickHouse sampled from before the first interval of the worker's timeline to after its last.
+    const first = result.timeline!.intervals[0].at
+    result.clickhouse = {
+      errors: [],
+      intervalMs: 1000,
+      limits: {partsToDelayInsert: 300, partsToThrowInsert: 600, source: 'table'},
+      samples: [0, 1, 2, 3].map((i) => ({activeParts: 1, at: first - 2000 + i * 1000, delayedInserts: 0, insertedRows: 10, maxPartsPerPartition: 1, memoryBytes: 1e6, merges: 0, queryCpuMs: 1, rejectedInserts: 0})),
+      stored: null,
+      table: 'db.logs',
+      warnings: [],
+    }
+    const html = renderHtmlReport(result)
+    const ticks = [...html.matchAll(/<figure class="chart"[^>]*data-chart="([^"]+)"[^]*?<\/figure>/g)].map((m) => ({id: m[1], labels: [...m[0].matchAll(/class="xlabel"[^>]*>([^<]+)</g)].map((l) => l[1]).join(',')}))
+    const drawn = ticks.filter((t) => t.labels)
+    expect(drawn.map((t) => t.id)).to.include.members(['throughput', 'latency', 'cpu'])
+    expect(drawn.some((t) => t.id.startsWith('clickhouse') || t.id === 'parts' || t.id === 'inserted')).to.equal(true)
+    expect(new Set(drawn.map((t) => t.labels)).size, JSON.stringify(drawn)).to.equal(1)
+    expect(drawn[0].labels.startsWith('0 s')).to.equal(true)
+  })
 })
