@@ -31,10 +31,12 @@ export function mean(values: readonly number[]): number {
 }
 
 /**
- * The spread of values relative to their middle: the interquartile range over
- * the median, in percent. Robust to the odd outlier (one slow interval does not
- * make a run noisy), and in the same unit as a change, so it compares with the
- * practical threshold directly. Null when it means nothing (fewer than two
+ * The spread of values relative to their middle, in percent: half the
+ * interquartile range over the median, the ± around the median within which
+ * the middle half of the values lie. Robust to the odd outlier (one slow
+ * interval does not make a run noisy), and in the unit of a change, so it
+ * compares with the practical threshold directly: values within ±3% of their
+ * median have a spread of about 3%. Null when it means nothing (fewer than two
  * values, or a median of zero).
  */
 export function relativeSpreadPercent(values: readonly number[]): number | null {
@@ -42,7 +44,7 @@ export function relativeSpreadPercent(values: readonly number[]): number | null 
   const sorted = sortedCopy(values)
   const middle = quantileSorted(sorted, 0.5)
   if (!(Math.abs(middle) > 0)) return null
-  return ((quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)) / Math.abs(middle)) * 100
+  return ((quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)) / 2 / Math.abs(middle)) * 100
 }
 
 /** Lag-1 autocorrelation of a series (0 for fewer than three values or no variance). */
