@@ -18,9 +18,21 @@ describe('compare: statistics on runs of known difference', () => {
       const b = syntheticRun({batches: (_, r) => 95 + Math.floor(r() * 11), seed: seed * 2 + 1})
       const comparison = compareResults([a], [b], options(seed))
       for (const m of comparison.metrics) {
-        expect(m.verdict, `pair ${seed}: ${m.name} ${m.changePercent?.toFixed(2)}% p=${m.pValue}`).to.equal('no change')
+        // 1,800 batches hold one latency beyond p99.9: too few to judge it.
+        expect(m.verdict, `pair ${seed}: ${m.name} ${m.changePercent?.toFixed(2)}% p=${m.pValue}`).to.equal(m.name === 'p99.9' ? 'unstable' : 'no change')
       }
     }
+  })
+
+  it('judges a percentile only with enough latencies beyond it', () => {
+    const few = byName(compareResults([syntheticRun({seed: 1})], [syntheticRun({latency: around(40), seed: 2})], options()).metrics)
+    expect(few['p99.9'].verdict).to.equal('unstable')
+    expect(few['p99.9'].pValue).to.equal(null)
+    expect(few['p99.9'].note).to.equal('too few latencies beyond p99.9 to judge it (1 on a side, 5 needed: at least 5,000 batches in the steady intervals); run longer, or with smaller batches')
+    expect(few.p99.verdict).to.equal('regressed')
+    const many = byName(compareResults([syntheticRun({batches: 400, seed: 1})], [syntheticRun({batches: 400, latency: around(40), seed: 2})], options()).metrics)
+    expect(many['p99.9'].verdict).to.equal('regressed')
+    expect(many['p99.9'].test).to.equal('bootstrap')
   })
 
   it('flags a p99 that rose by half as regressed, with a confidence interval above zero', () => {
@@ -170,6 +182,16 @@ describe('compare: warm-up and steady intervals', () => {
     ;(marked.timeline!.intervals[0] as {warmup?: boolean}).warmup = true
     expect(steadyWindow(marked).warmup).to.equal(1)
     expect(steadyWindow(marked).intervals[0].at).to.equal(start + 2000)
+  })
+
+  it('leaves out the pipeline filling up and draining: before the first acknowledgement, after the last send', () => {
+    const start = Date.parse('2025-03-01T10:00:00Z')
+    const doc = syntheticRun({intervals: 12, seed: 1, startMs: start})
+    for (const i of doc.timeline!.intervals.slice(0, 3)) Object.assign(i, {acked: 0, histogram: '', latency: {count: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0}})
+    for (const i of doc.timeline!.intervals.slice(10)) Object.assign(i, {sent: 0})
+    const window = steadyWindow(doc)
+    expect(window.filling).to.equal(5)
+    expect(window.intervals.map((i) => (i.at - start) / 1000)).to.deep.equal([4, 5, 6, 7, 8])
   })
 
   it('a warm-up that is much slower does not count against the run', () => {

@@ -51,7 +51,7 @@ export interface MetricComparison {
 export interface SampleSize {
   unit: 'intervals' | 'runs'
   n: number
-  /** Independent observations they are worth (autocorrelation of consecutive intervals taken into account). */
+  /** Independent observations they are worth: consecutive intervals are correlated (from the lag-1 autocorrelation of the most correlated of the run's per-interval series). */
   effective: number
 }
 
@@ -82,6 +82,14 @@ export interface CompareOptions {
 export const ALPHA = 0.05
 /** Fewer steady intervals than this on a side and nothing is judged from intervals. */
 export const MIN_INTERVALS = 3
+/** A latency percentile is judged only with at least this many latencies beyond it on each side. */
+export const MIN_TAIL = 5
+
+const totalOf = (set: HistogramSet) => {
+  let total = 0
+  for (let i = 0; i < set.size; i++) total += set.countOf(i)
+  return total
+}
 
 interface RunData {
   doc: ResultDoc
@@ -154,7 +162,7 @@ function loadRunData(doc: LoadResultDoc): RunData {
     acked: intervals.map((i) => i.acked),
     bracket: undefined,
     doc,
-    effective: effectiveSampleSize(throughputs),
+    effective: effectiveIntervals(throughputs, [...intervalPercentiles.values()]),
     errorRates: withSent.map((i) => i.failed / i.sent),
     failed: intervals.map((i) => i.failed),
     histograms,
@@ -165,6 +173,20 @@ function loadRunData(doc: LoadResultDoc): RunData {
     throughputs,
     window,
   }
+}
+
+/**
+ * What n intervals are worth as independent samples: a stall that spans
+ * several consecutive intervals is one event, not several. Taken from the
+ * most autocorrelated of the run's series (throughput and each percentile per
+ * interval), so every metric of the run is judged as conservatively.
+ */
+function effectiveIntervals(throughputs: number[], others: number[][]): number {
+  const n = throughputs.length
+  if (n === 0) return 0
+  let fraction = effectiveSampleSize(throughputs) / n
+  for (const series of others) if (series.length >= 3) fraction = Math.min(fraction, effectiveSampleSize(series) / series.length)
+  return n * fraction
 }
 
 function runData(doc: ResultDoc): RunData {
@@ -293,6 +315,29 @@ function compareIntervals(b: RunData, c: RunData, options: CompareOptions, notes
 
       if (!latencyChanges) {
         out.push(metric(name, {base, ci: null, changePercent: changeOf(base, contender), contender, note: tooFew, pValue: null, spreadPercent: null, test: null, verdict: 'unstable'}))
+        continue
+      }
+
+      // A percentile is only as good as the latencies beyond it: p99.9 of 400 batches is their maximum.
+      // Beyond p: (100 − p) per cent, in thousandths so 99.9 leaves exactly 1 in 1,000.
+      const beyond = Math.round((100 - PERCENTILES[k].p) * 1000)
+      const tail = (set: HistogramSet) => Math.floor((totalOf(set) * beyond) / 100_000)
+      const fewest = Math.min(tail(b.histograms!), tail(c.histograms!))
+      if (fewest < MIN_TAIL) {
+        const needed = Math.ceil((MIN_TAIL * 100_000) / beyond)
+        out.push(
+          metric(name, {
+            base,
+            ci: null,
+            changePercent: changeOf(base, contender),
+            contender,
+            note: `too few latencies beyond ${name} to judge it (${fewest} on a side, ${MIN_TAIL} needed: at least ${needed.toLocaleString('en-US')} batches in the steady intervals); run longer, or with smaller batches`,
+            pValue: null,
+            spreadPercent: null,
+            test: null,
+            verdict: 'unstable',
+          }),
+        )
         continue
       }
 

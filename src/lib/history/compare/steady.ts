@@ -1,9 +1,13 @@
 /**
  * The steady part of a run: the intervals compare takes as evidence. A warm-up
  * is left out (the stage of kind "warmup", by its time, and any interval marked
- * as warm-up), then the first and the last of the remaining intervals, which
- * hold a ramp-up and a tail (partial intervals, the last acknowledgements
- * trickling in) rather than the steady state.
+ * as warm-up); so are the intervals before the first acknowledgement and
+ * after the last send: the pipeline filling up and draining (a target slower
+ * than an interval acknowledges nothing at first, and after the load stops only
+ * the slowest answers are still coming in, which would skew the latencies of
+ * those intervals). Then the first and the last of the remaining intervals go,
+ * which hold a ramp-up and a tail (partial intervals) rather than the steady
+ * state.
  */
 import type {IntervalDoc, LoadResultDoc} from '../document.js'
 
@@ -14,6 +18,8 @@ export interface SteadyWindow {
   total: number
   /** Left out as warm-up. */
   warmup: number
+  /** Left out before the first acknowledgement and after the last send. */
+  filling: number
   /** Left out as the first and last (0 to 2). */
   edges: number
 }
@@ -30,15 +36,19 @@ const markedWarmup = (interval: IntervalDoc) => interval.warmup === true || inte
 
 export function steadyWindow(doc: LoadResultDoc): SteadyWindow {
   const timeline = doc.timeline
-  if (!timeline || !Array.isArray(timeline.intervals)) return {edges: 0, intervalMs: 0, intervals: [], total: 0, warmup: 0}
+  if (!timeline || !Array.isArray(timeline.intervals)) return {edges: 0, filling: 0, intervalMs: 0, intervals: [], total: 0, warmup: 0}
   const end = warmupEnd(doc)
   // An interval that starts before the warm-up ends holds some of it.
   const afterWarmup = timeline.intervals.filter((i) => !markedWarmup(i) && (end === undefined || i.at >= end))
-  const edges = Math.min(2, afterWarmup.length)
+  const firstAnswer = afterWarmup.findIndex((i) => i.acked > 0 || i.failed > 0 || (i.latency?.count ?? 0) > 0)
+  const lastSend = afterWarmup.findLastIndex((i) => i.sent > 0)
+  const loaded = firstAnswer === -1 || lastSend < firstAnswer ? [] : afterWarmup.slice(firstAnswer, lastSend + 1)
+  const edges = Math.min(2, loaded.length)
   return {
     edges,
+    filling: afterWarmup.length - loaded.length,
     intervalMs: timeline.intervalMs,
-    intervals: afterWarmup.slice(1, -1),
+    intervals: loaded.slice(1, -1),
     total: timeline.intervals.length,
     warmup: timeline.intervals.length - afterWarmup.length,
   }
