@@ -5,6 +5,6 @@
  */
 export {asResultDocument, parseResultText, type ResultDoc} from './document.js'
 export {parseTags, type RecordSummary, type RunRecord} from './record/record.js'
-export {recordRun, type RecordOutcome, type RecordRunOptions} from './record/recorder.js'
+export {recordFile, recordRun, type RecordOutcome, type RecordRunOptions} from './record/recorder.js'
 export {DEFAULT_HISTORY_DIR, describeLocation, historyLocation, type HistoryLocation, openHistory} from './store/open.js'
 export {type Baseline, type HistoryStore} from './store/types.js'

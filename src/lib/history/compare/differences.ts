@@ -54,7 +54,7 @@ const FIELDS: Field[] = [
     read: (s) => text(s.record?.clickhouse?.table ?? (s.result.kind === 'capacity' ? null : s.result.clickhouse?.table)),
   },
   {bothKnown: true, field: 'logbench version', read: (s) => text(s.record?.logbenchVersion)},
-  {bothKnown: true, field: 'host CPU', read: (s) => text(s.record ? `${s.record.host.cpuModel}, ${s.record.host.cores} cores` : null)},
+  {bothKnown: true, field: 'host CPU', read: (s) => text(s.record?.host ? `${s.record.host.cpuModel}, ${s.record.host.cores} cores` : null)},
 ]
 
 export function configDifferences(base: Subject, contender: Subject): Difference[] {

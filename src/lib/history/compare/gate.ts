@@ -68,3 +68,11 @@ export function unjudgedGates(comparison: Comparison, gates: readonly Gate[]): G
     return !m || m.verdict === 'not measured'
   })
 }
+
+/** `--practical 5%` (or 5): percent, from 0 up. */
+export function parsePractical(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text)
+  const value = match ? Number(match[1]) : Number.NaN
+  if (!(value >= 0 && value < 1000)) throw usageError(`--practical "${text}" is not a percentage`, 'write it as 5% (a change smaller than this never counts)')
+  return value
+}

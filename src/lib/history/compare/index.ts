@@ -109,6 +109,6 @@ export async function runComparison(request: CompareRequest): Promise<CompareOut
 
 export {type Comparison, compareResults, type MetricComparison, type Verdict} from './compare.js'
 export {type Difference} from './differences.js'
-export {type Gate, parseGate, type Regression} from './gate.js'
+export {type Gate, parseGate, parsePractical, type Regression} from './gate.js'
 export {METRICS, metricNamed, type MetricName} from './metrics.js'
 export {type LoadedRun} from './reference.js'

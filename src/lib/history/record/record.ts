@@ -68,7 +68,8 @@ export interface RecordSummary {
   logbenchVersion: string
   config: ConfigSummary
   clickhouse: ClickHouseInfo | null
-  host: HostInfo
+  /** Where it ran; null for a result file recorded afterwards (baseline set FILE). */
+  host: HostInfo | null
   git: GitInfo | null
   tags: Record<string, string>
   exitCode: number | null
@@ -230,7 +231,7 @@ export interface RecordInput {
   exitCode?: number | null
   logbenchVersion: string
   clickhouse?: Partial<ClickHouseInfo> | null
-  host: HostInfo
+  host: HostInfo | null
   git: GitInfo | null
   now: Date
 }

@@ -5,9 +5,10 @@
  * and its exit code.
  */
 import type {GitInfo, HostInfo} from './host.js'
-
 import {messageOf} from '../../errors.js'
-import {asResultDocument} from '../document.js'
+import type {HistoryStore} from '../store/types.js'
+
+import {asResultDocument, type ResultDoc} from '../document.js'
 import {HISTORY_DATABASE, HISTORY_TABLES} from '../store/clickhouse.js'
 import {describeLocation, historyLocation, openHistory} from '../store/open.js'
 import {gitInfo, hostInfo} from './host.js'
@@ -92,4 +93,12 @@ export async function recordRun(options: RecordRunOptions): Promise<RecordOutcom
   } catch (error) {
     return warn(messageOf(error))
   }
+}
+
+/**
+ * A result file put into the history afterwards (`baseline set NAME FILE`):
+ * recorded as it is, without a host or a commit (neither is known).
+ */
+export async function recordFile(history: HistoryStore, result: ResultDoc, options: {logbenchVersion: string; now?: Date}): Promise<string> {
+  return history.add(buildRecord({command: 'import', git: null, host: null, logbenchVersion: options.logbenchVersion, now: options.now ?? new Date(), result}))
 }
