@@ -8,6 +8,8 @@ export interface EnvConfig {
   clickhousePassword?: string
   clickhouseDatabase?: string
   token?: string
+  /** Where the history of runs is (LOGBENCH_HISTORY_URL); the default is .logbench/history. */
+  historyUrl?: string
   noColor: boolean
   debug: boolean
   /** A worker of `parallel`: its settings, from the parent. */
@@ -25,6 +27,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     clickhouseUrl: nonEmpty(env.CLICKHOUSE_URL),
     clickhouseUser: nonEmpty(env.CLICKHOUSE_USER),
     debug: Boolean(nonEmpty(env.DEBUG)),
+    historyUrl: nonEmpty(env.LOGBENCH_HISTORY_URL),
     noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== '',
     token: nonEmpty(env.LOGBENCH_TOKEN),
     workerSettings: nonEmpty(env[WORKER_SETTINGS_ENV]),
