@@ -10,6 +10,7 @@ import type {StoreOptions} from './lib/store/index.js'
 import {type StoreFlagValues} from './flags.js'
 import {readEnv, DEFAULT_DATABASE, type EnvConfig} from './lib/config.js'
 import {environmentError, exitCodeOfError, ExitCode, LogbenchError, messageOf, runExitCode, usageError} from './lib/errors.js'
+import {recordRun} from './lib/history/index.js'
 import {writeHtmlReport} from './lib/report/html/file.js'
 import type {ProgressMode} from './lib/report/progress.js'
 
@@ -97,6 +98,8 @@ export abstract class BaseCommand extends Command {
       render?: (result: R, context: Omit<SessionOutcome<R>, 'result' | 'verdict'>) => string
       /** This command was interrupted (default: the result says so); merge reads results of interrupted workers without being interrupted itself. */
       interrupted?: boolean
+      /** Record the result in the history of runs (the recordFlags' values; tags parsed before the run). */
+      record?: {command: string; history: boolean; historyUrl?: string; tags: Record<string, string>}
     },
   ): Promise<R & {analysis?: AnalysisResult}> {
     const {result} = outcome
@@ -108,6 +111,21 @@ export abstract class BaseCommand extends Command {
     }
 
     this.endRun({failed: outcome.verdict.failed, interrupted: options.interrupted ?? result.interrupted, unverified: outcome.verdict.unverified})
+    if (options.record?.history) {
+      // A history that cannot be written warns and changes nothing else.
+      await recordRun({
+        argv: this.argv,
+        clickhouse: outcome.store,
+        command: options.record.command,
+        exitCode: typeof process.exitCode === 'number' ? process.exitCode : 0,
+        historyUrl: options.record.historyUrl ?? this.env.historyUrl,
+        logbenchVersion: this.config.version,
+        result: outcome.analysis ? {...result, analysis: outcome.analysis} : result,
+        tags: options.record.tags,
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
+      })
+    }
+
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
   }
 

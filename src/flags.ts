@@ -1,11 +1,16 @@
 /**
  * Flags that several commands share, defined once: the store, the table
- * profile, and the load (target, model, logs, checks, output). Their defaults
+ * profile, the load (target, model, logs, checks, output) and the history of
+ * runs (`recordFlags` on every command that records its result, `historyUrlFlag`
+ * on those that read the history). Their defaults
  * come from the settings module, the one place that knows them.
  */
 import {Flags} from '@oclif/core'
 
+import type {EnvConfig} from './lib/config.js'
+
 import {DEFAULT_DATA_DIR, DEFAULT_DATABASE, DEFAULT_TABLE} from './lib/config.js'
+import {historyLocation, type HistoryLocation} from './lib/history/index.js'
 import {DEFAULTS} from './lib/load/settings.js'
 
 /** Flags of every command that talks to storage. Values missing from the command line come from the environment. */
@@ -83,4 +88,28 @@ export const loadFlags = {
   'verify-wait': Flags.string({default: DEFAULTS.verifyWait, description: 'keep counting up to this long until every acknowledged log is stored (for pipelines that store later)', helpGroup: 'CHECKS'}),
   interval: Flags.string({default: DEFAULTS.interval, description: 'width of one timeline interval (sent, acked, errors, latency, CPU, ClickHouse per interval)', helpGroup: 'OUTPUT'}),
   report: Flags.string({description: 'write the HTML report (charts over time, verdict) to this file', helpGroup: 'OUTPUT'}),
+}
+
+export const historyUrlFlag = {
+  'history-url': Flags.string({
+    description:
+      'where the history of runs is: a ClickHouse server (http://HOST:8123: a "logbench" database, created when missing), embedded:DIR (the embedded engine in a data directory of its own) or file:DIR (env LOGBENCH_HISTORY_URL) [default: .logbench/history in the working directory]',
+    helpGroup: 'HISTORY',
+  }),
+}
+
+export const recordFlags = {
+  history: Flags.boolean({allowNo: true, default: true, description: 'record the result in the history of runs (--no-history: do not)', helpGroup: 'HISTORY'}),
+  ...historyUrlFlag,
+  tag: Flags.string({
+    description: 'a tag recorded with the result, key=value (repeatable), e.g. --tag branch=main; "logbench runs --tag" lists by it',
+    helpGroup: 'HISTORY',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+}
+
+/** Where the history is: --history-url, else LOGBENCH_HISTORY_URL, else .logbench/history here. */
+export function historyLocationOf(flags: {'history-url'?: string}, env: Pick<EnvConfig, 'historyUrl'>, cwd = process.cwd()): HistoryLocation {
+  return historyLocation({cwd, historyUrl: flags['history-url'] ?? env.historyUrl})
 }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {exitCodesHelp} from '../lib/errors.js'
-import {historyLocationOf, historyUrlFlag} from '../history-flags.js'
+import {historyLocationOf, historyUrlFlag} from '../flags.js'
 import {type CompareReport, parseGate, parsePractical, runComparison} from '../lib/history/compare/index.js'
 import {renderComparison, renderMarkdown} from '../lib/history/compare/render.js'
 import {openHistory} from '../lib/history/index.js'
@@ -17,7 +17,7 @@ The evidence is the steady part of each run: its timeline's intervals without a 
 
 Configuration differences (target, protocol, batch size, rate or stages, workers, ClickHouse version, table, ...) are named before the table and warned about, never refused.
 
-Exit codes: 0 compared (whatever the verdicts); 4 a metric regressed significantly by more than a --fail-on limit; 2 an unknown run id, a file that is not a logbench result, an unknown metric in --fail-on; 3 the history cannot be read.
+It ends 0 when it compared, whatever the verdicts, and 4 only when a metric regressed significantly by more than a --fail-on limit; 2 for an unknown run id, a file that is not a logbench result or an unknown metric in --fail-on; 3 when the history cannot be read.
 
 ${exitCodesHelp([0, 1, 2, 3, 4])}`
 

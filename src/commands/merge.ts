@@ -3,7 +3,8 @@ import {Flags} from '@oclif/core'
 import type {AggregateResult} from '../lib/load/result/types.js'
 
 import {BaseCommand} from '../base-command.js'
-import {profileFlags, storeFlags} from '../flags.js'
+import {profileFlags, recordFlags, storeFlags} from '../flags.js'
+import {parseTags} from '../lib/history/index.js'
 import {exitCodesHelp} from '../lib/errors.js'
 import {parseThreshold} from '../lib/load/checks/thresholds.js'
 import {mergeSession} from '../lib/load/session/merge-session.js'
@@ -34,10 +35,12 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
     report: Flags.string({description: 'write the HTML report (charts over time, verdict) to this file'}),
     ...storeFlags,
     ...profileFlags,
+    ...recordFlags,
   }
 
   async run(): Promise<AggregateResult> {
     const {argv, flags} = await this.parse(Merge)
+    const tags = parseTags(flags.tag)
     const outcome = await mergeSession({
       columns: parseColumnFlags(flags.column),
       files: argv as string[],
@@ -50,6 +53,8 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
       verifyWaitMs: parseDuration(flags['verify-wait'], '--verify-wait', {allowZero: true}),
       warn: (line) => process.stderr.write(`warning: ${line}\n`),
     })
-    return this.finishLoad(outcome, {interrupted: false, render: (result) => renderAggregate(result, {verificationNote: outcome.verificationNote, width: this.terminalWidth}), report: flags.report})
+    return this.finishLoad(outcome, {
+      interrupted: false,
+      record: {command: 'merge', history: flags.history, historyUrl: flags['history-url'], tags}, render: (result) => renderAggregate(result, {verificationNote: outcome.verificationNote, width: this.terminalWidth}), report: flags.report})
   }
 }

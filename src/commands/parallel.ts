@@ -5,7 +5,8 @@ import type {AnalysisResult} from '../lib/analyze/index.js'
 import type {AggregateResult} from '../lib/load/result/types.js'
 
 import {BaseCommand} from '../base-command.js'
-import {loadFlags, profileFlags, storeFlags} from '../flags.js'
+import {loadFlags, profileFlags, recordFlags, storeFlags} from '../flags.js'
+import {parseTags} from '../lib/history/index.js'
 import {exitCodesHelp} from '../lib/errors.js'
 import {int, seconds} from '../lib/format/units.js'
 import {parallelSession} from '../lib/load/session/parallel-session.js'
@@ -44,11 +45,13 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
     rate: Flags.integer({description: 'open model: logs per second in total, split exactly over the workers (latency from the intended send time)', min: 1}),
     ...storeFlags,
     ...profileFlags,
+    ...recordFlags,
   }
 
   async run(): Promise<AggregateResult & {analysis?: AnalysisResult}> {
     const {flags} = await this.parse(Parallel)
     const settings = withToken(parseLoadFlags(flags), this.env.token)
+    const tags = parseTags(flags.tag)
     const progress = createProgress({intervalMs: 2000, mode: this.progressMode, stream: process.stderr, workers: settings.workers})
     let outcome
     try {
@@ -76,6 +79,7 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
       await progress.stop()
     }
 
-    return this.finishLoad(outcome, {render: (result, context) => renderAggregate(result, {...context, width: this.terminalWidth}), report: flags.report})
+    const record = {command: 'parallel', history: flags.history, historyUrl: flags['history-url'], tags}
+    return this.finishLoad(outcome, {record, render: (result, context) => renderAggregate(result, {...context, width: this.terminalWidth}), report: flags.report})
   }
 }

@@ -3,7 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {BaseCommand} from '../base-command.js'
-import {historyLocationOf, historyUrlFlag} from '../history-flags.js'
+import {historyLocationOf, historyUrlFlag} from '../flags.js'
 import {exitCodesHelp, usageError} from '../lib/errors.js'
 import {parsePractical, runComparison} from '../lib/history/compare/index.js'
 import {openHistory} from '../lib/history/index.js'

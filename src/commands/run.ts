@@ -4,7 +4,8 @@ import type {AnalysisResult} from '../lib/analyze/index.js'
 import type {RunResult} from '../lib/load/result/types.js'
 
 import {BaseCommand} from '../base-command.js'
-import {loadFlags, profileFlags, storeFlags} from '../flags.js'
+import {loadFlags, profileFlags, recordFlags, storeFlags} from '../flags.js'
+import {parseTags} from '../lib/history/index.js'
 import {exitCodesHelp, usageError} from '../lib/errors.js'
 import {runSession} from '../lib/load/session/run-session.js'
 import {decodeWorkerSettings, parseLoadFlags, withToken} from '../lib/load/settings.js'
@@ -48,6 +49,7 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
     'progress-interval': Flags.integer({default: 1000, description: 'ms between progress updates', helpGroup: 'WORKER', hidden: true, min: 50}),
     ...storeFlags,
     ...profileFlags,
+    ...recordFlags,
   }
 
   private emitter?: ReturnType<typeof workerEmitter>
@@ -55,6 +57,7 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
   async run(): Promise<RunResult & {analysis?: AnalysisResult}> {
     const {flags} = await this.parse(Run)
     const settings = flags.worker ? decodeWorkerSettings(this.env.workerSettings ?? '') : withToken(parseLoadFlags(flags), this.env.token)
+    const tags = parseTags(flags.tag)
     const {signal} = this.abortController
     const emitter = flags.events
       ? (this.emitter = workerEmitter({barrier: flags.barrier, onParentGone: () => this.abortController.abort(new Error('the parallel process is gone')), pid: process.pid, settings, signal, stdin: process.stdin, stdout: process.stdout}))
@@ -85,7 +88,9 @@ ${exitCodesHelp([0, 1, 2, 3, 4, 5, 130])}`
     // The parent gave up before releasing the barrier: nothing was sent.
     if (!outcome) throw Object.assign(new Error('stopped before sending'), {name: 'AbortError'})
     emitter?.result(outcome.result)
-    return this.finishLoad(outcome, {render: emitter ? undefined : (result, context) => renderRun(result, {...context, width: this.terminalWidth}), report: flags.report})
+    // A worker of parallel reports to its parent, which records the whole run.
+    const record = {command: 'run', history: flags.history && !emitter, historyUrl: flags['history-url'], tags}
+    return this.finishLoad(outcome, {record, render: emitter ? undefined : (result, context) => renderRun(result, {...context, width: this.terminalWidth}), report: flags.report})
   }
 
   protected async catch(error: Error & {exitCode?: number}): Promise<void> {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {exitCodesHelp} from '../lib/errors.js'
-import {historyLocationOf, historyUrlFlag} from '../history-flags.js'
+import {historyLocationOf, historyUrlFlag} from '../flags.js'
 import {openHistory, parseTags, type RecordSummary} from '../lib/history/index.js'
 import {renderRuns} from '../lib/history/record/render.js'
 
@@ -10,7 +10,7 @@ export default class Runs extends BaseCommand {
   static summary = 'List the history of runs, newest first: id, time, command, target, throughput, p99, verification, exit code.'
   static description = `run, parallel, merge and capacity record every result in a history: by default under .logbench/history in the working directory (beside the embedded engine's data), or in a ClickHouse server with --history-url (or LOGBENCH_HISTORY_URL), where a team shares it. Each record holds the whole --json result, the command line (secrets removed), logbench's version, the ClickHouse version and table, the host's CPU, the git commit of the working directory and the tags given with --tag.
 
-The ids listed here are what "logbench compare" and "logbench baseline set" take. Exit codes: 0 ok, 2 usage, 3 the history cannot be read.
+The ids listed here are what "logbench compare" and "logbench baseline set" take.
 
 ${exitCodesHelp([0, 1, 2, 3])}`
 

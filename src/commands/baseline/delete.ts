@@ -1,14 +1,15 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {historyLocationOf, historyUrlFlag} from '../../history-flags.js'
+import {historyLocationOf, historyUrlFlag} from '../../flags.js'
 import {exitCodesHelp, usageError} from '../../lib/errors.js'
 import {openHistory} from '../../lib/history/index.js'
 
 export default class BaselineDelete extends BaseCommand {
   static summary = 'Remove a baseline name (the run it named stays in the history).'
-  static description = `${exitCodesHelp([0, 1, 2, 3])}`
-  static description = 'Exit codes: 0 removed, 2 no such baseline, 3 the history cannot be written.'
+  static description = `The run the baseline named stays in the history.
+
+${exitCodesHelp([0, 1, 2, 3])}`
   static examples = ['<%= config.bin %> baseline delete release-1.0']
   static args = {name: Args.string({description: 'the baseline to remove', required: true})}
   static flags = {...historyUrlFlag}

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {exitCodesHelp} from '../../lib/errors.js'
-import {historyLocationOf, historyUrlFlag} from '../../history-flags.js'
+import {historyLocationOf, historyUrlFlag} from '../../flags.js'
 import {resolveReference} from '../../lib/history/compare/reference.js'
 import {type Baseline, openHistory, recordFile} from '../../lib/history/index.js'
 import {assertBaselineName} from '../../lib/history/store/types.js'
@@ -10,8 +10,6 @@ import {assertBaselineName} from '../../lib/history/store/types.js'
 export default class BaselineSet extends BaseCommand {
   static summary = 'Name a run as a baseline, e.g. main, for "logbench compare baseline:main @last".'
   static description = `RUN is a run id from "logbench runs", @last, @prev, another baseline:NAME, or a result file (run, parallel, merge or capacity --json), which is then recorded in the history first. Setting a name again moves it to the new run.
-
-Exit codes: 0 ok, 2 an unknown run or a bad name, 3 the history cannot be written.
 
 ${exitCodesHelp([0, 1, 2, 3])}`
 

@@ -64,6 +64,14 @@ export interface SessionOutcome<R> {
   verificationNote?: string
   /** The run could not reach its target at all. */
   unreachable?: string
+  /** The store the logs went to (zero set-up) or were verified in, for the history. */
+  store?: {version: string; table: string}
+}
+
+/** The store of the endpoints, in the history's words. */
+export function storeOf(endpoints: Endpoints): SessionOutcome<unknown>['store'] {
+  const info = (endpoints.stack?.store ?? endpoints.store)?.info
+  return info ? {table: `${info.database}.${info.table}`, version: info.version.text} : undefined
 }
 
 const NOT_VERIFIED = 'not verified (--no-verify)'

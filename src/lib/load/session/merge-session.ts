@@ -33,6 +33,7 @@ export interface MergeOutcome {
   result: AggregateResult
   verdict: CheckVerdict
   verificationNote?: string
+  store?: {version: string; table: string}
 }
 
 /** The target every worker sent to, when they all sent to one origin (a serve that can verify for them). */
@@ -54,6 +55,7 @@ export async function mergeSession(options: MergeSessionOptions): Promise<MergeO
       ? await planVerification({columns: options.columns, headers: options.headers, signal, storeOptions: options.storeOptions, target: commonTarget(result), warn: options.warn})
       : undefined
   note ??= verification?.note
+  const info = verification?.store?.info
   let verdict: CheckVerdict
   try {
     const counter = verification?.counter
@@ -74,5 +76,5 @@ export async function mergeSession(options: MergeSessionOptions): Promise<MergeO
   result.assessment = assess(result)
   if (options.intervalMs !== undefined) coarsenResult(result, options.intervalMs)
   result.bottleneck = bottleneckOf(result)
-  return {result, verdict, verificationNote: note}
+  return {result, store: info ? {table: `${info.database}.${info.table}`, version: info.version.text} : undefined, verdict, verificationNote: note}
 }

@@ -10,7 +10,7 @@ import type {Spawner} from '../workers/spawn.js'
 import {assess, buildAggregate} from '../result/aggregate.js'
 import {settingsOfWorkers} from '../settings.js'
 import {runParallel} from '../workers/parallel.js'
-import {assertFreshRunId, finish, observeEndpoints, openEndpoints, type SessionBase, type SessionOutcome, unreachableReason} from './endpoints.js'
+import {assertFreshRunId, finish, observeEndpoints, openEndpoints, type SessionBase, type SessionOutcome, storeOf, unreachableReason} from './endpoints.js'
 
 export interface ParallelSessionOptions extends SessionBase {
   spawn: Spawner
@@ -50,7 +50,7 @@ export async function parallelSession(options: ParallelSessionOptions): Promise<
     await observer.complete(result)
     // Verification can change the verdict of the run.
     result.assessment = assess(result)
-    return {analysis, result, stack: endpoints.description, verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
+    return {analysis, result, stack: endpoints.description, store: storeOf(endpoints), verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
   } finally {
     await endpoints.close()
   }

@@ -6,7 +6,7 @@
 import type {RunResult} from '../result/types.js'
 import type {ProgressSnapshot} from '../send/sender.js'
 
-import {assertFreshRunId, finish, observeEndpoints, openEndpoints, type SessionBase, type SessionOutcome, unreachableReason} from './endpoints.js'
+import {assertFreshRunId, finish, observeEndpoints, openEndpoints, type SessionBase, type SessionOutcome, storeOf, unreachableReason} from './endpoints.js'
 import {runWorker, type WorkerDeps} from './worker.js'
 
 export interface RunSessionOptions extends SessionBase {
@@ -40,7 +40,7 @@ export async function runSession(options: RunSessionOptions, deps: WorkerDeps = 
       ? {analysis: undefined, verdict: {failed: true, reasons: [unreachable]}}
       : await finish(result, endpoints, options, {failedWorkers: 0, workers: settings.worker.count})
     await observer?.complete(result)
-    return {analysis, result, stack: endpoints.description, unreachable, verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
+    return {analysis, result, stack: endpoints.description, store: storeOf(endpoints), unreachable, verdict, verificationNote: result.verificationNote ?? endpoints.verificationNote}
   } finally {
     await endpoints.close()
   }
