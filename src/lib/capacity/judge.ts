@@ -7,7 +7,8 @@
  *   inconclusive: it says nothing about the target);
  * - latency: an SLO on the window's merged histogram failed;
  * - backlog: the p99 climbs through the window (its first third against its
- *   last), or the target answered less than half of what was due;
+ *   last, the middle third between them) and the median with it, or the target answered less than half of
+ *   what was due;
  * - errors: an SLO on errors failed (error_rate<=0.1% unless one is given);
  * - loss: acknowledged logs missing or duplicated after --verify-wait;
  * - parts: ClickHouse's parts per partition climbing toward
@@ -41,12 +42,18 @@ export type TrialInterval = Interval & FidelityFields
 /** Sends may fall this far behind the schedule before the generator is said to be the limit. */
 export const GENERATOR_SHORTFALL = 0.02
 /**
- * The p99 climbs when it grows at least this fast from the window's first third to its last, in ms
- * of latency per second of trial: a queue that grows by 1% of the rate adds 10 ms a second ...
+ * The p99 climbs when each third of the window is above the one before and it grows at least this
+ * fast from the first third to the last, in ms of latency per second of trial (a queue that grows
+ * by 1% of the rate adds 10 ms a second) ...
  */
 export const BACKLOG_MS_PER_S = 10
-/** ... and its last third is at least this many times its first (so noise on a slow target is no climb). */
+/** ... and its last third is at least this many times its first (so noise on a slow target is no climb) ... */
 export const BACKLOG_FACTOR = 1.2
+/**
+ * ... and the median climbs along in the same way, at least half as fast: a queue delays every
+ * batch, while stalls (a collection, a busy neighbour) lift only the tail.
+ */
+export const BACKLOG_MEDIAN_SHARE = 0.5
 /** A target that answered less than this share of the logs due in the window is not keeping up. */
 export const ANSWERED_SHARE = 0.5
 
@@ -125,21 +132,35 @@ const median = (values: readonly number[]): number => {
 }
 
 /**
- * The p99 of the window's first third against its last: the median of the per-interval p99s of
- * each third (so one stalled interval does not make a trend), and how fast it grew between them.
+ * A percentile of the window's first third against its last: the median of the per-interval
+ * values of each third (so one stalled interval does not make a trend), and how fast it grew
+ * between them.
  */
-export function p99Trend(intervals: readonly Interval[], intervalMs: number): {earlyMs: number; lateMs: number; msPerSecond: number} | undefined {
+export function latencyTrend(
+  intervals: readonly Interval[],
+  intervalMs: number,
+  key: 'p50Ms' | 'p99Ms' = 'p99Ms',
+): {earlyMs: number; middleMs: number; lateMs: number; msPerSecond: number} | undefined {
   const answered = intervals.filter((i) => i.latency.count > 0)
   if (answered.length < 3) return undefined
   const third = Math.floor(answered.length / 3)
   const first = answered.slice(0, third)
+  const between = answered.slice(third, -third)
   const last = answered.slice(-third)
-  const middle = (list: readonly Interval[]) => (list[0].at + list.at(-1)!.at + intervalMs) / 2
-  const seconds = (middle(last) - middle(first)) / 1000
-  const earlyMs = median(first.map((i) => i.latency.p99Ms))
-  const lateMs = median(last.map((i) => i.latency.p99Ms))
-  return {earlyMs, lateMs, msPerSecond: seconds > 0 ? (lateMs - earlyMs) / seconds : 0}
+  const centre = (list: readonly Interval[]) => (list[0].at + list.at(-1)!.at + intervalMs) / 2
+  const seconds = (centre(last) - centre(first)) / 1000
+  const earlyMs = median(first.map((i) => i.latency[key]))
+  const lateMs = median(last.map((i) => i.latency[key]))
+  return {earlyMs, lateMs, middleMs: median(between.map((i) => i.latency[key])), msPerSecond: seconds > 0 ? (lateMs - earlyMs) / seconds : 0}
 }
+
+/** A climb through the whole window: each third above the one before, fast enough, and well above where it began. */
+function climbs(trend: {earlyMs: number; middleMs: number; lateMs: number; msPerSecond: number}, minMsPerSecond: number): boolean {
+  return trend.earlyMs < trend.middleMs && trend.middleMs < trend.lateMs && trend.msPerSecond >= minMsPerSecond
+}
+
+/** The p99 trend of the window (see latencyTrend). */
+export const p99Trend = (intervals: readonly Interval[], intervalMs: number) => latencyTrend(intervals, intervalMs, 'p99Ms')
 
 /**
  * Logs sent behind the schedule in the window's intervals where no batch waited for an in-flight
@@ -246,10 +267,20 @@ export function judgeTrial(figures: TrialFigures, slos: readonly Slo[]): TrialJu
   const dueLogs = fidelity ? fidelity.intended : Math.max(0, Math.round((figures.offeredLogsPerSecond * (figures.scheduleEndMs - startMs)) / 1000))
   const answered = m.logs.acked + m.logs.failed
   const trend = p99Trend(intervals, intervalMs)
+  const medianTrend = latencyTrend(intervals, intervalMs, 'p50Ms')
   if (dueLogs > 0 && answered < ANSWERED_SHARE * dueLogs) {
     add('backlog', `the target answered ${formatInt(answered)} of the ${formatInt(dueLogs)} logs due in the window`)
-  } else if (trend && trend.lateMs >= BACKLOG_FACTOR * trend.earlyMs && trend.msPerSecond >= BACKLOG_MS_PER_S) {
-    add('backlog', `p99 climbed from ${msOf(trend.earlyMs)} ms (first third of the window) to ${msOf(trend.lateMs)} ms (last third), ${msOf(trend.msPerSecond)} ms more every second: a queue that grows`)
+  } else if (
+    trend &&
+    medianTrend &&
+    trend.lateMs >= BACKLOG_FACTOR * trend.earlyMs &&
+    climbs(trend, BACKLOG_MS_PER_S) &&
+    climbs(medianTrend, BACKLOG_MEDIAN_SHARE * trend.msPerSecond)
+  ) {
+    add(
+      'backlog',
+      `p99 climbed from ${msOf(trend.earlyMs)} ms (first third of the window) to ${msOf(trend.lateMs)} ms (last third), ${msOf(trend.msPerSecond)} ms more every second, and the median with it (${msOf(medianTrend.earlyMs)} to ${msOf(medianTrend.lateMs)} ms): a queue that grows`,
+    )
   }
 
   const parts = partsTrouble(figures.clickhouse, windowStartMs)

@@ -131,8 +131,29 @@ describe('capacity trial verdict', () => {
     expect(judged.reasons).to.deep.equal(['backlog'])
     const trend = p99Trend(windowIntervals(record([steady(60), steady(80), ...window]), T0 + 1000), INTERVAL)!
     // Thirds of three intervals: the medians are the second (120 ms) and the ninth (260 ms) interval, 3.5 s apart.
-    expect(trend).to.deep.equal({earlyMs: hdr(120), lateMs: hdr(260), msPerSecond: (hdr(260) - hdr(120)) / 3.5})
-    expect(judged.evidence[0].text).to.equal(`p99 climbed from ${hdr(120).toFixed(1)} ms (first third of the window) to ${hdr(260).toFixed(1)} ms (last third), ${trend.msPerSecond.toFixed(1)} ms more every second: a queue that grows`)
+    expect(trend).to.deep.equal({earlyMs: hdr(120), lateMs: hdr(260), middleMs: (hdr(180) + hdr(200)) / 2, msPerSecond: (hdr(260) - hdr(120)) / 3.5})
+    expect(judged.evidence[0].text).to.equal(
+      `p99 climbed from ${hdr(120).toFixed(1)} ms (first third of the window) to ${hdr(260).toFixed(1)} ms (last third), ${trend.msPerSecond.toFixed(1)} ms more every second, and the median with it (${hdr(120).toFixed(1)} to ${hdr(260).toFixed(1)} ms): a queue that grows`,
+    )
+  })
+
+  it('backlog: latency that rises and falls within the window is no climb (each third above the one before)', () => {
+    // Low, then high, then lower again: the last third is 3 times the first (11 ms more a second), but the middle third is above both.
+    const window = [20, 20, 20, 200, 200, 200, 200, 60, 60, 400].map((ms) => steady(ms))
+    const trend = p99Trend(windowIntervals(record([steady(20), steady(20), ...window]), T0 + 1000), INTERVAL)!
+    expect([trend.earlyMs, trend.middleMs, trend.lateMs]).to.deep.equal([hdr(20), hdr(200), hdr(60)])
+    expect(trend.msPerSecond).to.be.above(10)
+    expect(judgeTrial(figures([steady(20), steady(20), ...window]), slos()).reasons).to.deep.equal([])
+  })
+
+  it('backlog: a tail that climbs while the median stays put is stalls, not a queue', () => {
+    // Each interval: nine batches at 15 ms and one whose latency rises from 15 to 87 ms (a busy neighbour).
+    const window = Array.from({length: 10}, (_, i) => steady([...Array.from({length: 9}, () => 15), 15 + i * 8]))
+    const trend = p99Trend(windowIntervals(record([steady(15), steady(15), ...window]), T0 + 1000), INTERVAL)!
+    expect(trend.msPerSecond).to.be.above(10)
+    expect(trend.lateMs).to.be.above(2 * trend.earlyMs)
+    const judged = judgeTrial(figures([steady(15), steady(15), ...window]), slos())
+    expect(judged.reasons).to.deep.equal([])
   })
 
   it('backlog: one stalled interval in the last third is no climb (the median of each third)', () => {
