@@ -48,6 +48,8 @@ describe('logbench capacity', function () {
       expect(run.code, run.stderr).to.equal(4)
       const result = JSON.parse(run.stdout) as CapacityResult
       expect(result.outcome).to.equal('start-fails')
+      // --no-verify was asked for: nothing to warn about.
+      expect(run.stderr).to.equal('')
       expect(result.maxSustainable).to.deep.equal({aboveMax: false, limitedBy: ['backlog'], logsPerSecond: null, lowestFailingLogsPerSecond: 4000})
       expect(result.headline).to.equal('even the start rate fails: 4,000 logs/s, limited by backlog')
       expect(result.trials).to.have.length(1)
@@ -60,14 +62,16 @@ describe('logbench capacity', function () {
   it('prints the search, the curve, why trials failed and the headline for people; progress on stderr', async () => {
     const target = await startAcking()
     try {
-      const run = await runCli(['capacity', '--target', target.url, '--no-verify', '--workers', '1', '--start', '2000', '--max', '4000', ...SHORT])
+      // No store named, and the target is not a logbench serve: the search runs, and says durability is not judged.
+      const run = await runCli(['capacity', '--target', target.url, '--workers', '1', '--start', '2000', '--max', '4000', ...SHORT])
       expect(run.code, run.stderr).to.equal(0)
       for (const text of ['Capacity search', 'Curve', 'offered (logs/s)', 'achieved (logs/s)', 'p50 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'errors (%)', 'lost', 'verdict', 'reasons']) {
         expect(run.stdout).to.include(text)
       }
 
       expect(run.stdout).to.match(/SLOs\s+error_rate<=0\.1% \(default\)/)
-      expect(run.stdout).to.match(/durability\s+not verified \(--no-verify\)/)
+      expect(run.stdout).to.match(/durability\s+not verified: pass --clickhouse-url/)
+      expect(run.stderr).to.match(/^warning: durability is not judged: not verified: pass --clickhouse-url/m)
       expect(run.stdout).to.match(/│\s+1 │ bracket │\s+2,000 │/)
       expect(run.stdout).to.match(/│\s+2 │ bracket │\s+4,000 │/)
       expect(run.stdout.trim().split('\n').at(-1)).to.equal('max sustainable: at least 4,000 logs/s (--max passed: the limit lies above it)')

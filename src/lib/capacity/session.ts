@@ -42,7 +42,7 @@ export async function capacitySession(options: CapacitySessionOptions): Promise<
   let slos
   try {
     slos = withDefaultSlos(settings.slos, endpoints.verified)
-    if (!endpoints.verified && endpoints.verificationNote) options.warn?.(`durability is not judged: ${endpoints.verificationNote}`)
+    if (settings.load.verify && !endpoints.verified && endpoints.verificationNote) options.warn?.(`durability is not judged: ${endpoints.verificationNote}`)
     options.onReady?.({
       slos: slos.map((slo) => ({expression: slo.threshold.expression, implicit: slo.implicit === true, reason: slo.reason})),
       stack: endpoints.stack,
