@@ -78,7 +78,7 @@ Without --target, logbench starts one serve of its own on a free loopback port o
     max: Flags.string({description: 'highest rate tried, logs/s; when it passes, the limit lies above it [default: none]', helpGroup: 'SEARCH'}),
     precision: Flags.string({description: `stop bisecting once the lowest failing rate is within this of the highest passing one [default: ${DEFAULTS.precision}]`, helpGroup: 'SEARCH'}),
     trial: Flags.string({description: `judged length of every trial, after its warm-up (at least three --interval) [default: ${DEFAULTS.trial}]`, helpGroup: 'SEARCH'}),
-    'trial-warmup': Flags.string({description: 'sent at the trial\'s rate before its window, and left out of its verdict [default: a fifth of --trial]', helpGroup: 'SEARCH'}),
+    'trial-warmup': Flags.string({description: 'sent at the trial\'s rate before its window, and left out of its verdict [default: a fifth of --trial, at least 5s]', helpGroup: 'SEARCH'}),
     budget: Flags.string({description: 'stop before a trial that would end past this (10m, 1h) and report the best bracket so far', helpGroup: 'SEARCH'}),
     verify,
     'verify-wait': verifyWait,

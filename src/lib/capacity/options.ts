@@ -162,6 +162,11 @@ export interface CapacitySettings {
 
 export const DEFAULTS = {precision: '5%', start: '1000', trial: '30s'} as const
 
+/** The warm-up of a trial unless --trial-warmup says otherwise: a fifth of the trial, at least 5 s, at most the trial. */
+export function defaultWarmupMs(trialMs: number): number {
+  return Math.round(Math.max(trialMs / 5, Math.min(5000, trialMs)))
+}
+
 export function parseCapacityFlags(flags: CapacityFlagValues): CapacitySettings {
   const load = parseLoadFlags({
     ...flags,
@@ -190,8 +195,9 @@ export function parseCapacityFlags(flags: CapacityFlagValues): CapacitySettings 
     )
   }
 
-  // A fifth of the trial by default, as a short ramp-in before the judged window.
-  const warmupMs = flags['trial-warmup'] === undefined ? Math.round(trialMs / 5) : parseDuration(flags['trial-warmup'], '--trial-warmup', {allowZero: true})
+  // By default a fifth of the trial, and at least 5 s (never more than the trial): a trial starts
+  // with fresh workers, and the target takes a few seconds to settle at a new rate.
+  const warmupMs = flags['trial-warmup'] === undefined ? defaultWarmupMs(trialMs) : parseDuration(flags['trial-warmup'], '--trial-warmup', {allowZero: true})
   const budgetMs = flags.budget === undefined ? undefined : parseDuration(flags.budget, '--budget')
   if (budgetMs !== undefined && budgetMs < trialMs + warmupMs) {
     throw usageError(`--budget ${flags.budget} is shorter than one trial (${(trialMs + warmupMs) / 1000} s with its warm-up)`, 'give a --budget of several trials, or a shorter --trial')

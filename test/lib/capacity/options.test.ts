@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {type CapacityFlagValues, parseCapacityFlags, parsePrecision, parseRate, parseSlo, withDefaultSlos} from '../../../src/lib/capacity/options.js'
+import {type CapacityFlagValues, defaultWarmupMs, parseCapacityFlags, parsePrecision, parseRate, parseSlo, withDefaultSlos} from '../../../src/lib/capacity/options.js'
 import {expectUsageError} from '../../helpers.js'
 
 const flags = (overrides: Partial<CapacityFlagValues> = {}): CapacityFlagValues => ({
@@ -68,6 +68,11 @@ describe('capacity options', () => {
     expect(settings.slos.map((s) => s.threshold.expression)).to.deep.equal(['p99<=300ms'])
     const custom = parseCapacityFlags(flags({budget: '10m', interval: '250ms', max: '80k', precision: '2%', start: '5k', trial: '2s', 'trial-warmup': '0s'}))
     expect([custom.startLogsPerSecond, custom.maxLogsPerSecond, custom.precision, custom.trialMs, custom.warmupMs, custom.budgetMs, custom.load.intervalMs]).to.deep.equal([5000, 80_000, 0.02, 2000, 0, 600_000, 250])
+  })
+
+  it('warms a trial up for a fifth of it, at least 5 s, never longer than the trial', () => {
+    expect([defaultWarmupMs(60_000), defaultWarmupMs(30_000), defaultWarmupMs(10_000), defaultWarmupMs(3000)]).to.deep.equal([12_000, 6000, 5000, 3000])
+    expect(parseCapacityFlags(flags({trial: '10s'})).warmupMs).to.equal(5000)
   })
 
   it('refuses bad input, naming it (exit 2)', () => {
