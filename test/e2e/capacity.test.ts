@@ -69,7 +69,7 @@ describe('e2e: logbench capacity against targets of known capacity', function ()
       expectConsistent(result)
       // Every trial above C failed, each naming its reason with the figures.
       for (const trial of result.trials.filter((t) => t.offeredLogsPerSecond > C)) {
-        expect(trial.verdict, `trial at ${trial.offeredLogsPerSecond}`).to.equal('fail')
+        expect(trial.verdict, `trial at ${trial.offeredLogsPerSecond}\n${curve(result)}`).to.equal('fail')
         expect(trial.evidence.length).to.be.greaterThan(0)
       }
 

@@ -44,11 +44,10 @@ export const GENERATOR_SHORTFALL = 0.02
 /**
  * The p99 climbs when each third of the window is above the one before and it grows at least this
  * fast from the first third to the last, in ms of latency per second of trial (a queue that grows
- * by 1% of the rate adds 10 ms a second) ...
+ * by 1% of the rate adds 10 ms a second), however high it began (a queue built in the warm-up
+ * still grows) ...
  */
 export const BACKLOG_MS_PER_S = 10
-/** ... and its last third is at least this many times its first (so noise on a slow target is no climb) ... */
-export const BACKLOG_FACTOR = 1.2
 /**
  * ... and the median climbs along in the same way, at least half as fast: a queue delays every
  * batch, while stalls (a collection, a busy neighbour) lift only the tail.
@@ -273,7 +272,6 @@ export function judgeTrial(figures: TrialFigures, slos: readonly Slo[]): TrialJu
   } else if (
     trend &&
     medianTrend &&
-    trend.lateMs >= BACKLOG_FACTOR * trend.earlyMs &&
     climbs(trend, BACKLOG_MS_PER_S) &&
     climbs(medianTrend, BACKLOG_MEDIAN_SHARE * trend.msPerSecond)
   ) {

@@ -152,8 +152,16 @@ describe('capacity trial verdict', () => {
     const trend = p99Trend(windowIntervals(record([steady(15), steady(15), ...window]), T0 + 1000), INTERVAL)!
     expect(trend.msPerSecond).to.be.above(10)
     expect(trend.lateMs).to.be.above(2 * trend.earlyMs)
+    expect(trend.earlyMs < trend.middleMs && trend.middleMs < trend.lateMs).to.equal(true)
     const judged = judgeTrial(figures([steady(15), steady(15), ...window]), slos())
     expect(judged.reasons).to.deep.equal([])
+  })
+
+  it('backlog: a queue already long after the warm-up still climbs (no ratio to where it began)', () => {
+    // 900 ms of queue when the window opens, 20 ms more every 500 ms interval: 1.2 times at the end, 40 ms more a second.
+    const window = Array.from({length: 10}, (_, i) => steady(900 + i * 20))
+    const judged = judgeTrial(figures([steady(860), steady(880), ...window]), slos())
+    expect(judged.reasons).to.deep.equal(['backlog'])
   })
 
   it('backlog: one stalled interval in the last third is no climb (the median of each third)', () => {
@@ -167,7 +175,7 @@ describe('capacity trial verdict', () => {
     // 5 ms more a second: below 10 ms/s.
     const slow = Array.from({length: 10}, (_, i) => steady(50 + i * 2.5))
     expect(judgeTrial(figures([steady(50), steady(50), ...slow]), slos()).reasons).to.deep.equal([])
-    // 2 s of latency wobbling by 60 ms: fast enough, but not 1.2 times the first third.
+    // 2 s of latency that steps up by 60 ms once: fast enough, but not through the window (the middle third is level with the first).
     const wobble = Array.from({length: 10}, (_, i) => steady(2000 + (i > 6 ? 60 : 0)))
     expect(judgeTrial(figures([steady(2000), steady(2000), ...wobble]), slos()).reasons).to.deep.equal([])
   })
