@@ -112,21 +112,25 @@ export abstract class BaseCommand extends Command {
 
     this.endRun({failed: outcome.verdict.failed, interrupted: options.interrupted ?? result.interrupted, unverified: outcome.verdict.unverified})
     if (options.record?.history) {
-      // A history that cannot be written warns and changes nothing else.
-      await recordRun({
-        argv: this.argv,
-        clickhouse: outcome.store,
-        command: options.record.command,
-        exitCode: typeof process.exitCode === 'number' ? process.exitCode : 0,
-        historyUrl: options.record.historyUrl ?? this.env.historyUrl,
-        logbenchVersion: this.config.version,
-        result: outcome.analysis ? {...result, analysis: outcome.analysis} : result,
-        tags: options.record.tags,
-        warn: (line) => process.stderr.write(`warning: ${line}\n`),
-      })
+      await this.record({...options.record, result: outcome.analysis ? {...result, analysis: outcome.analysis} : result, store: outcome.store})
     }
 
     return outcome.analysis ? {...result, analysis: outcome.analysis} : result
+  }
+
+  /** Record a finished result in the history of runs, with the exit code set; a history that cannot be written warns and changes nothing else. */
+  protected async record(options: {command: string; historyUrl?: string; result: unknown; store?: {version: string; table: string}; tags: Record<string, string>}): Promise<void> {
+    await recordRun({
+      argv: this.argv,
+      clickhouse: options.store,
+      command: options.command,
+      exitCode: typeof process.exitCode === 'number' ? process.exitCode : 0,
+      historyUrl: options.historyUrl ?? this.env.historyUrl,
+      logbenchVersion: this.config.version,
+      result: options.result,
+      tags: options.tags,
+      warn: (line) => process.stderr.write(`warning: ${line}\n`),
+    })
   }
 
   /** Ask on the terminal (stderr); anything but y/yes, Ctrl+C included, is no. */

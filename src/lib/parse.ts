@@ -65,6 +65,6 @@ export function parseRate(text: string, what: string, options: {allowZero?: bool
   }
 
   if (!Number.isInteger(value)) throw usageError(`${what} "${text}" is not a whole number of logs per second`)
-  if (value === 0 && !options.allowZero) throw usageError(`${what} must be above 0`)
+  if (value === 0 && !options.allowZero) throw usageError(`${what} "${text}" must be above 0`)
   return value
 }

@@ -6,7 +6,7 @@
  */
 import type {CapacityResultDoc, LoadResultDoc} from '../../../src/lib/history/document.js'
 
-import {encodeHistogram, newHistogram, recordMs, summarize} from '../../../src/lib/load/stats.js'
+import {encodeHistogram, newHistogram, recordMs, summarize} from '../../../src/lib/load/measure/histogram.js'
 import {type Random, seededRandom} from '../../../src/lib/history/stats/random.js'
 
 export interface SyntheticRun {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {decodeHistogram, encodeHistogram, mergeHistograms, newHistogram, recordMs} from '../../../src/lib/load/stats.js'
+import {decodeHistogram, encodeHistogram, mergeHistograms, newHistogram, recordMs} from '../../../src/lib/load/measure/histogram.js'
 import {blockLengthFor, bootstrapChanges, bootstrapPValue, drawWeights, percentileInterval} from '../../../src/lib/history/stats/bootstrap.js'
 import {effectiveSampleSize, lag1Autocorrelation, quantile, relativeSpreadPercent} from '../../../src/lib/history/stats/describe.js'
 import {countAtPercentile, HistogramSet} from '../../../src/lib/history/stats/histogram-set.js'

@@ -7,7 +7,7 @@ import type {ClickHouseView} from './clickhouse-view.js'
 import type {ResourceSeries} from './resources.js'
 import type {Interval, Timeline} from './timeline.js'
 import {int, msText as formatMs} from '../../format/units.js'
-import {GENERATOR_TOLERANCE} from './stages.js'
+import {generatorBehind, shortfallOf} from './fidelity.js'
 
 export type BottleneckKind = 'generator' | 'shared-process' | 'target-parts' | 'target-backpressure' | 'target' | 'none'
 
@@ -163,13 +163,13 @@ export function senderView(workers: readonly GeneratorFigures[]): {limited: bool
     return {evidence: split, limited, summary: split}
   }
 
-  if (steady.some((i) => i.intended !== undefined)) {
-    const intended = sum((i) => i.intended)
-    const sent = sum((i) => i.sent)
-    const slotWaits = sum((i) => i.slotWaits)
-    const behind = intended > 0 ? 1 - sent / intended : 0
-    const limited = behind > GENERATOR_TOLERANCE && slotWaits === 0
-    const line = `sends were ${behind > 0 ? `${pct(behind)} behind` : 'on'} the schedule (${int(sent)} of ${int(intended)} logs due, steady intervals)${slotWaits > 0 ? `; ${int(slotWaits)} batches waited for a free in-flight slot` : ''}`
+  const shortfalls = workers.map((worker) => shortfallOf(activeIntervals(worker.timeline), {intervalMs: worker.timeline?.intervalMs ?? 1000, processes: 1}))
+  if (shortfalls.some((s) => s !== undefined)) {
+    const total = {behind: 0, intended: 0, sent: 0, slotWaits: 0}
+    for (const s of shortfalls) if (s) for (const key of ['behind', 'intended', 'sent', 'slotWaits'] as const) total[key] += s[key]
+    const behind = total.intended > 0 ? 1 - total.sent / total.intended : 0
+    const limited = generatorBehind(total)
+    const line = `sends were ${behind > 0 ? `${pct(behind)} behind` : 'on'} the schedule (${int(total.sent)} of ${int(total.intended)} logs due, steady intervals)${total.slotWaits > 0 ? `; ${int(total.slotWaits)} batches waited for a free in-flight slot${limited ? ', while the generator\'s event loop was saturated' : ''}` : ''}`
     return {evidence: line, limited, summary: line}
   }
 

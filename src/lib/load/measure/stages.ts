@@ -12,8 +12,7 @@ import type {Segment} from '../send/schedule.js'
 import {decodeHistogram, encodeHistogram, type Histogram, newHistogram, recordMs, summarize} from './histogram.js'
 import {perSecond} from './rate.js'
 
-/** Sends may fall this far behind the schedule before a stage is the generator's result. */
-export const GENERATOR_TOLERANCE = 0.02
+import {GENERATOR_TOLERANCE} from './fidelity.js'
 
 export interface StageResult {
   kind: 'warmup' | 'stage'

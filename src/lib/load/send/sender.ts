@@ -218,7 +218,7 @@ export async function sendLoad(options: SenderOptions): Promise<SendOutcome> {
   const end = Math.max(state.lastAnswer, state.start + (Number.isFinite(scheduled) ? scheduled : 0))
   // How far the schedule reached: its end, the logs planned, or where the run stopped.
   const horizon = schedule ? Math.min(runMs ?? Number.POSITIVE_INFINITY, plannedLogs === undefined ? Number.POSITIVE_INFINITY : schedule.timeOf(plannedLogs), end - state.start) : 0
-  if (schedule) recordIntended(schedule, horizon, state.startedAtMs, options.intervals)
+  if (schedule) recordIntended(schedule, horizon, {batchSize, logs: plannedLogs, startedAtMs: state.startedAtMs}, options.intervals)
   const warmupMs = schedule?.warmupMs ?? 0
   const measuredMs = Math.max(0, horizon - warmupMs)
   options.onProgress?.(ticker.snapshot())
@@ -249,16 +249,18 @@ function intendedIn(schedule: Schedule, fromMs: number, toMs: number): number {
   return toMs > fromMs ? schedule.dueBy(toMs) - schedule.dueBy(fromMs) : 0
 }
 
-/** Generator fidelity: the logs the schedule made due in each timeline interval, up to the horizon. */
-function recordIntended(schedule: Schedule, horizon: number, startedAtMs: number, intervals: IntervalHooks | undefined): void {
+/**
+ * Generator fidelity: the logs the schedule made due in each timeline interval, up to the horizon,
+ * batch by batch (each batch's logs fall in the interval of its intended send time, as its sends do,
+ * so a generator that keeps the schedule sends what was due interval by interval).
+ */
+function recordIntended(schedule: Schedule, horizon: number, plan: {startedAtMs: number; batchSize: number; logs?: number}, intervals: IntervalHooks | undefined): void {
   if (!intervals?.intended || !Number.isFinite(horizon) || horizon <= 0) return
-  const width = intervals.intervalMs ?? 1000
-  let from = 0
-  while (from < horizon) {
-    const wall = startedAtMs + from
-    const boundary = (Math.floor(wall / width) + 1) * width - startedAtMs
-    const to = Math.min(boundary, horizon)
-    intervals.intended(wall, intendedIn(schedule, from, to))
-    from = to
+  for (let b = 0; ; b++) {
+    const offset = schedule.timeOf(b * plan.batchSize)
+    if (!(offset < horizon)) return
+    const count = batchCount(b, plan.batchSize, plan.logs)
+    if (count === 0) return
+    intervals.intended(plan.startedAtMs + offset, count)
   }
 }

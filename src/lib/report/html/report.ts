@@ -92,7 +92,7 @@ function charts(result: Result): string {
 
   if (shape.target) throughput.push(shape.target)
   const throughputNote = [view?.stored ? 'stored: rows of the run in the table, by their ingest time' : '', shape.target ? 'target rate: what the stages asked for (the warm-up is charted, not measured)' : ''].filter(Boolean).join('; ')
-  out.push(chart({id: 'throughput', markers: shape.markers, note: throughputNote || undefined, series: throughput, title: 'Throughput over time', unit: 'logs/s'}))
+  out.push(chart({id: 'throughput', boundaries: shape.markers, note: throughputNote || undefined, series: throughput, title: 'Throughput over time', unit: 'logs/s'}))
   // Latency.
   const latency: Series[] = timeline
     ? (['p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const).map((key) => ({
@@ -103,7 +103,7 @@ function charts(result: Result): string {
   out.push(
     chart({
       id: 'latency',
-      markers: shape.markers,
+      boundaries: shape.markers,
       note: result.config.model === 'open' ? `batches acknowledged in each interval, from their intended send time (${per})` : `batches acknowledged in each interval (${per})`,
       series: latency,
       title: 'Latency percentiles over time',

@@ -10,6 +10,8 @@ export interface Series {
   points: [number, number | null][]
   /** Draw as a dashed line (references such as limits). */
   dashed?: boolean
+  /** Mark every point with a dot (a curve of a few measured points). */
+  dots?: boolean
 }
 
 export interface LineChartOptions {
@@ -23,12 +25,16 @@ export interface LineChartOptions {
   references?: {name: string; value: number}[]
   /** How y values are written on the axis. */
   format?: (value: number) => string
+  /** How x values are written on the axis (default: seconds, "12 s"). */
+  xFormat?: (value: number) => string
+  /** Vertical reference lines at an x value, e.g. a maximum found. */
+  markers?: {name: string; x: number}[]
   /** A sentence under the chart. */
   note?: string
   /** The x axis, seconds: every chart of a run passes the run's own span, so they line up. */
   xRange?: [number, number]
-  /** Vertical marks at these x values (stage boundaries), labelled. */
-  markers?: {at: number; label: string}[]
+  /** Vertical marks at these x values (stage boundaries), labelled in the plot. */
+  boundaries?: {at: number; label: string}[]
 }
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies, and in grey when printed. */
@@ -82,9 +88,15 @@ export function lineChart(options: LineChartOptions): string {
   const format = options.format ?? compactNumber
   const values = options.series.flatMap((s) => s.points.map(([, v]) => v).filter((v): v is number => v !== null && Number.isFinite(v)))
   const refs = options.references ?? []
-  const xs = [...options.series.flatMap((s) => s.points.map(([x]) => x)), ...(options.xRange ?? [])]
+  const xs = [...options.series.flatMap((s) => s.points.map(([x]) => x)), ...(options.markers ?? []).map((m) => m.x), ...(options.xRange ?? [])]
   const title = `${options.title}${options.unit ? ` (${options.unit})` : ''}`
-  const legendItems = [...options.series.map((s, i) => ({dashed: s.dashed, name: s.name, color: PALETTE[i % PALETTE.length]})), ...refs.map((r) => ({color: '#555', dashed: true, name: `${r.name} = ${format(r.value)}`}))]
+  const xFormat = options.xFormat ?? ((v: number) => `${compactNumber(v)} s`)
+  const markers = options.markers ?? []
+  const legendItems = [
+    ...options.series.map((s, i) => ({dashed: s.dashed, name: s.name, color: PALETTE[i % PALETTE.length]})),
+    ...refs.map((r) => ({color: '#555', dashed: true, name: `${r.name} = ${format(r.value)}`})),
+    ...markers.map((m) => ({color: '#555', dashed: true, name: `${m.name}: ${xFormat(m.x)}`})),
+  ]
   const legend = `<ul class="legend">${legendItems
     .map((item) => `<li data-series="${escapeHtml(item.name)}"><span class="swatch${item.dashed ? ' dashed' : ''}" style="border-color:${item.color}"></span>${escapeHtml(item.name)}</li>`)
     .join('')}</ul>`
@@ -118,11 +130,11 @@ export function lineChart(options: LineChartOptions): string {
   for (let t = Math.ceil(xMin / step) * step; t <= xMax + 1e-9; t += step) {
     const px = x(t)
     parts.push(`<line class="tick" x1="${num(px)}" x2="${num(px)}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}"/>`)
-    parts.push(`<text class="xlabel" x="${num(px)}" y="${H - 10}" text-anchor="middle">${escapeHtml(`${compactNumber(t)} s`)}</text>`)
+    parts.push(`<text class="xlabel" x="${num(px)}" y="${H - 10}" text-anchor="middle">${escapeHtml(xFormat(t))}</text>`)
   }
 
   parts.push(`<line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}"/>`)
-  for (const marker of options.markers ?? []) {
+  for (const marker of options.boundaries ?? []) {
     if (marker.at < xMin || marker.at > xMax) continue
     const px = num(x(marker.at))
     parts.push(`<line class="marker" data-marker="${escapeHtml(marker.label)}" x1="${px}" x2="${px}" y1="${PAD.top}" y2="${PAD.top + plotH}"/>`)
@@ -134,6 +146,11 @@ export function lineChart(options: LineChartOptions): string {
     parts.push(`<line class="reference" data-reference="${escapeHtml(ref.name)}" x1="${PAD.left}" x2="${W - PAD.right}" y1="${py}" y2="${py}"/>`)
   }
 
+  for (const marker of markers) {
+    const px = num(x(marker.x))
+    parts.push(`<line class="reference" data-marker="${escapeHtml(marker.name)}" x1="${px}" x2="${px}" y1="${PAD.top}" y2="${PAD.top + plotH}"/>`)
+  }
+
   for (const [i, series] of options.series.entries()) {
     const color = PALETTE[i % PALETTE.length]
     const finite = series.points.filter(([, v]) => v !== null && Number.isFinite(v)) as [number, number][]
@@ -142,6 +159,7 @@ export function lineChart(options: LineChartOptions): string {
       parts.push(`<circle class="series" data-series="${escapeHtml(series.name)}" cx="${num(x(finite[0][0]))}" cy="${num(y(finite[0][1]))}" r="3" fill="${color}"/>`)
     } else {
       parts.push(`<path class="series" data-series="${escapeHtml(series.name)}" d="${pathOf(series.points, x, y)}" stroke="${color}"${dash}/>`)
+      if (series.dots) for (const [px, py] of finite) parts.push(`<circle class="dot" data-dot="${escapeHtml(series.name)}" cx="${num(x(px))}" cy="${num(y(py))}" r="3" fill="${color}"/>`)
     }
   }
 
