@@ -5,7 +5,7 @@ import type {CommandOptions, InsertOptions, QueryParams, Store, StoreInfo} from 
 
 import {environmentError, messageOf} from '../errors.js'
 import {capabilitiesFor, parseVersion} from './capabilities.js'
-import {adoptExistingTable, ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
+import {adoptExistingTable, ensureSchema} from './schema.js'
 import {assertIdentifier, paramText, quoteIdentifier} from './sql.js'
 import {ClickHouseError, cleanClickHouseMessage, clickHouseCodeOf, COLUMNS} from './types.js'
 
@@ -100,16 +100,8 @@ export class EmbeddedStore implements Store {
     await this.run(sql, params, 'TabSeparated', options.signal)
   }
 
-  async ensureSchema(): Promise<void> {
-    for (const sql of [createDatabaseSql(this.info.database), createTableSql(this.info.database, this.info.table, this.info.capabilities)]) {
-      try {
-        await this.command(sql)
-      } catch (error) {
-        if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
-      }
-    }
-
-    await adoptExistingTable(this)
+  ensureSchema(): Promise<void> {
+    return ensureSchema(this)
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {
