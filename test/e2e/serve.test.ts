@@ -31,6 +31,8 @@ function batch(run: string, from: number, count: number): Record<string, unknown
   return logs
 }
 
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype']
+
 async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{status: number; json: any; headers: Headers}> {
   const response = await fetch(`${url}/api/logs/batch`, {body, headers: {'content-type': 'application/json', ...headers}, method: 'POST'})
   const text = await response.text()
@@ -189,6 +191,7 @@ for (const backend of backends) {
       const bodies = fc.oneof(validBody(now), brokenBody(now), randomBody)
       let n = 0
       let accepted = 0
+      const prototypeKeys = new Set<string>()
       await fc.assert(
         fc.asyncProperty(bodies, async ({bytes, format}) => {
           const key = `prop-${n++}`
@@ -209,6 +212,7 @@ for (const backend of backends) {
           }
 
           accepted++
+          for (const name of PROTOTYPE_KEYS) if (bytes.includes(`"${name}":`)) prototypeKeys.add(name)
           const entries = entriesOf(bytes, format) as Record<string, unknown>[]
           expect(response.json.accepted).to.equal(entries.length)
           const stored = rows.map(({ts, ...row}) => {
@@ -224,6 +228,8 @@ for (const backend of backends) {
         {numRuns: 60, seed: 11},
       )
       expect(accepted).to.be.greaterThan(5)
+      // Metadata keys that name parts of a JavaScript prototype were among the stored ones.
+      expect([...prototypeKeys].sort()).to.deep.equal([...PROTOTYPE_KEYS].sort())
     })
 
     it('takes one object, {"logs": [...]} and NDJSON on both routes', async () => {

@@ -1,7 +1,8 @@
 /**
  * The two insert formats serve writes rows in, behind one writer: JSONEachRow
- * (every back end) and RowBinary (a ClickHouse server, when the table's column
- * types are the ones RowBinary is written for). Both take a field either as a
+ * (every back end) and RowBinary (a store that takes it, a ClickHouse server or
+ * the embedded engine, when the table's column types are the ones RowBinary is
+ * written for). Both take a field either as a
  * JavaScript string or as a slice of the request's UTF-8 bytes, so the common
  * body goes from socket bytes to insert bytes without building strings.
  *

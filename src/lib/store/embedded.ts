@@ -1,18 +1,37 @@
+/**
+ * The embedded engine (chDB, ClickHouse in this process) behind the Store interface.
+ * JSONEachRow batches go through the engine's insert call; RowBinary batches, which cost
+ * the engine far less, through a file on a memory-backed file system (insert-files.ts)
+ * read by `INSERT ... SELECT * FROM file(...)`, in the table's own column types.
+ */
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import type {CommandOptions, InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
+import type {CommandOptions, InsertFormat, InsertOptions, QueryParams, Store, StoreInfo} from './types.js'
 
 import {environmentError, messageOf} from '../errors.js'
 import {capabilitiesFor, parseVersion} from './capabilities.js'
-import {adoptExistingTable, ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
-import {assertIdentifier, paramText, quoteIdentifier} from './sql.js'
+import {InsertFiles} from './insert-files.js'
+import {rowBinaryToJsonEachRow} from './row-binary.js'
+import {adoptExistingTable, ensureSchema} from './schema.js'
+import {assertIdentifier, paramText, quoteIdentifier, quoteString} from './sql.js'
 import {ClickHouseError, cleanClickHouseMessage, clickHouseCodeOf, COLUMNS} from './types.js'
 
 export interface EmbeddedStoreOptions {
   dataDir: string
   database: string
   table: string
+  /** Where RowBinary insert files go (default: /dev/shm when it has room, else the OS temp directory). */
+  tempDir?: string
+  /** Warnings (insert files that cannot be written); default: a line on stderr. */
+  warn?: (message: string) => void
+}
+
+/** CANNOT_OPEN_FILE, FILE_DOESNT_EXIST: what the engine says when an insert file is not there. */
+const FILE_GONE_CODES = new Set([76, 107])
+
+const warnOnStderr = (message: string) => {
+  process.stderr.write(`Warning: ${message}\n`)
 }
 
 type ChdbModule = typeof import('chdb')
@@ -40,6 +59,16 @@ function toClickHouseError(error: unknown): Error {
   return new ClickHouseError(cleanClickHouseMessage(text), code, {cause: error})
 }
 
+/** A promise that rejects as soon as the signal aborts (the work itself goes on). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, {once: true})
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
 export class EmbeddedStore implements Store {
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
     assertIdentifier(options.database, 'database')
@@ -53,14 +82,21 @@ export class EmbeddedStore implements Store {
       // The lock on the directory is taken when the engine first runs a query.
       const [row] = (await session.queryAsync('SELECT version() AS v', {format: 'JSONEachRow'})).text().trim().split('\n')
       const version = parseVersion((JSON.parse(row) as {v: string}).v)
-      const store = new EmbeddedStore(session, {
-        capabilities: capabilitiesFor(version),
-        database: options.database,
-        kind: 'embedded',
-        location: dataDir,
-        table: options.table,
-        version,
-      })
+      const files = new InsertFiles({base: options.tempDir, dataDir, warn: options.warn ?? warnOnStderr})
+      // The engine holds the data directory from here on: files of its name are left over.
+      files.sweep()
+      const store = new EmbeddedStore(
+        session,
+        {
+          capabilities: capabilitiesFor(version),
+          database: options.database,
+          kind: 'embedded',
+          location: dataDir,
+          table: options.table,
+          version,
+        },
+        files,
+      )
       await adoptExistingTable(store)
       return store
     } catch (error) {
@@ -78,17 +114,28 @@ export class EmbeddedStore implements Store {
   }
 
   readonly tableRef: string
+  /** `name type, ...` of COLUMNS in the table's own types, for file(); read on first use. */
+  private structure: Promise<string> | undefined
 
   private constructor(
     private session: ChdbSession | undefined,
     readonly info: StoreInfo,
+    private readonly files: InsertFiles,
   ) {
     this.tableRef = `${quoteIdentifier(info.database)}.${quoteIdentifier(info.table)}`
+    // RowBinary is offered when insert files can be written, which is checked (and warned
+    // about, once) only when a writer asks: commands that never insert never touch them.
+    Object.defineProperty(info, 'insertFormats', {
+      configurable: true,
+      enumerable: false,
+      get: (): readonly InsertFormat[] => (this.files.usable() ? ['JSONEachRow', 'RowBinary'] : ['JSONEachRow']),
+    })
   }
 
   async close(): Promise<void> {
     this.session?.close()
     this.session = undefined
+    this.files.close()
   }
 
   async command(sql: string, params?: QueryParams, options: CommandOptions = {}): Promise<void> {
@@ -101,33 +148,41 @@ export class EmbeddedStore implements Store {
   }
 
   async ensureSchema(): Promise<void> {
-    for (const sql of [createDatabaseSql(this.info.database), createTableSql(this.info.database, this.info.table, this.info.capabilities)]) {
-      try {
-        await this.command(sql)
-      } catch (error) {
-        if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
-      }
-    }
-
-    await adoptExistingTable(this)
+    this.structure = undefined
+    await ensureSchema(this)
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {
-    if (options.format !== undefined && options.format !== 'JSONEachRow') throw new Error(`the embedded engine takes JSONEachRow inserts, not ${options.format}`)
+    const format = options.format ?? 'JSONEachRow'
+    if (format !== 'JSONEachRow' && format !== 'RowBinary') throw new Error(`the embedded engine takes JSONEachRow or RowBinary inserts, not ${String(format)}`)
     const values = typeof body === 'string' || body instanceof Uint8Array ? body : Buffer.concat(body as Uint8Array[])
-    const settings: Record<string, string> = {}
-    if (options.dedupToken && this.info.capabilities.insertDedupToken) settings.insert_deduplication_token = options.dedupToken
+    if (format === 'JSONEachRow') return this.insertJson(values, options)
+    if (typeof values === 'string') throw new Error('a RowBinary insert body must be bytes')
+    const structure = await this.columnStructure()
+    const file = this.files.write(values)
+    // No file (the temp directory is full or unwritable): the same rows as JSONEachRow.
+    const asJson = () => this.insertJson(rowBinaryToJsonEachRow(values, this.info.capabilities), options)
+    if (file === undefined) return asJson()
+    const settings = this.dedupSetting(options)
+    const sql =
+      `INSERT INTO ${this.tableRef} (${COLUMNS.join(', ')})${settings ? ` SETTINGS ${settings}` : ''} ` +
+      `SELECT * FROM file(${quoteString(file)}, 'RowBinary', ${quoteString(structure)})`
+    // The file goes once the engine is done with it, even when the caller stops waiting.
+    const done = this.live()
+      .queryAsync(sql)
+      .finally(() => this.files.remove(file))
     try {
-      await this.live().insert({
-        columns: COLUMNS,
-        format: 'JSONEachRow',
-        settings,
-        signal: options.signal,
-        table: `${this.info.database}.${this.info.table}`,
-        values,
-      })
+      await (options.signal ? abortable(done, options.signal) : done)
     } catch (error) {
-      throw toClickHouseError(error)
+      const failure = toClickHouseError(error)
+      // The file vanished before the engine opened it (a temp cleaner): nothing was
+      // inserted, so the rows go again as JSONEachRow.
+      if (failure instanceof ClickHouseError && FILE_GONE_CODES.has(failure.code ?? 0) && failure.message.includes(file) && !options.signal?.aborted) {
+        this.files.lost(failure.message)
+        return asJson()
+      }
+
+      throw failure
     }
   }
 
@@ -153,6 +208,47 @@ export class EmbeddedStore implements Store {
       table: this.info.table,
     })
     return row.n > 0
+  }
+
+  private dedupSetting(options: InsertOptions): string | undefined {
+    return options.dedupToken && this.info.capabilities.insertDedupToken ? `insert_deduplication_token = ${quoteString(options.dedupToken)}` : undefined
+  }
+
+  private async insertJson(values: string | Uint8Array, options: InsertOptions): Promise<void> {
+    const settings: Record<string, string> = {}
+    if (options.dedupToken && this.info.capabilities.insertDedupToken) settings.insert_deduplication_token = options.dedupToken
+    try {
+      await this.live().insert({
+        columns: COLUMNS,
+        format: 'JSONEachRow',
+        settings,
+        signal: options.signal,
+        table: `${this.info.database}.${this.info.table}`,
+        values,
+      })
+    } catch (error) {
+      throw toClickHouseError(error)
+    }
+  }
+
+  /** The table's types of COLUMNS: RowBinary is read as the table stores it. */
+  private columnStructure(): Promise<string> {
+    this.structure ??= this.query<{name: string; type: string}>(
+      'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}',
+      {db: this.info.database, table: this.info.table},
+    ).then(
+      (rows) => {
+        const typeOf = new Map(rows.map((row) => [row.name, row.type]))
+        const missing = COLUMNS.filter((column) => !typeOf.has(column))
+        if (missing.length > 0) throw new ClickHouseError(`table ${this.tableRef} has no column ${missing.join(', ')}`)
+        return COLUMNS.map((column) => `${column} ${typeOf.get(column)}`).join(', ')
+      },
+      (error: unknown) => {
+        this.structure = undefined
+        throw error
+      },
+    )
+    return this.structure
   }
 
   private live(): ChdbSession {

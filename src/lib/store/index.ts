@@ -19,6 +19,10 @@ export interface StoreOptions {
   table?: string
   /** Server back end: time allowed for one request (default 60 s). */
   requestTimeoutMs?: number
+  /** Embedded engine: where its RowBinary insert files go (default /dev/shm when it has room, else the OS temp directory). */
+  tempDir?: string
+  /** Warnings a store has for people (embedded engine: insert files that cannot be written); default: a line on stderr. */
+  warn?: (message: string) => void
 }
 
 /** Open the store the options describe: a server when a URL is given, the embedded engine otherwise. */
@@ -31,5 +35,5 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
 
   const {EmbeddedStore} = await import('./embedded.js')
-  return EmbeddedStore.open({dataDir: options.dataDir ?? DEFAULT_DATA_DIR, database, table})
+  return EmbeddedStore.open({dataDir: options.dataDir ?? DEFAULT_DATA_DIR, database, table, tempDir: options.tempDir, warn: options.warn})
 }

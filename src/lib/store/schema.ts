@@ -2,7 +2,7 @@ import type {Capabilities} from './capabilities.js'
 import type {Store} from './types.js'
 
 import {quoteIdentifier} from './sql.js'
-import {LEVELS} from './types.js'
+import {ClickHouseError, LEVELS} from './types.js'
 
 /** DDL for the logs table, the richest the server's capabilities allow. */
 export function createTableSql(database: string, table: string, caps: Capabilities): string {
@@ -49,4 +49,22 @@ export async function adoptExistingTable(store: Store): Promise<void> {
     {db: store.info.database, table: store.info.table},
   )
   if (rows.length > 0) store.info.capabilities.dateTime64 = rows[0].type.startsWith('DateTime64')
+}
+
+/**
+ * Create the database and the logs table when missing, then adopt the table's time type:
+ * the one implementation behind both back ends' ensureSchema. Safe from several processes
+ * at once (an "already exists" from a concurrent creator is not an error).
+ */
+export async function ensureSchema(store: Store): Promise<void> {
+  const {capabilities, database, table} = store.info
+  for (const sql of [createDatabaseSql(database), createTableSql(database, table, capabilities)]) {
+    try {
+      await store.command(sql)
+    } catch (error) {
+      if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
+    }
+  }
+
+  await adoptExistingTable(store)
 }

@@ -4,7 +4,7 @@ import type {CommandOptions, InsertOptions, QueryParams, Store, StoreInfo} from 
 
 import {environmentError, messageOf, systemCodeOf} from '../errors.js'
 import {type Capabilities, capabilitiesFor, parseVersion} from './capabilities.js'
-import {adoptExistingTable, ALREADY_EXISTS_CODES, createDatabaseSql, createTableSql} from './schema.js'
+import {adoptExistingTable, ensureSchema} from './schema.js'
 import {assertIdentifier, bindParams, type ParamValue, paramText, quoteIdentifier} from './sql.js'
 import {ClickHouseError, cleanClickHouseMessage, clickHouseCodeOf, COLUMNS} from './types.js'
 
@@ -133,19 +133,8 @@ export class ServerStore implements Store {
     await this.request(sql, params, {settings: options.settings, signal: options.signal, timeoutMs: options.timeoutMs})
   }
 
-  async ensureSchema(): Promise<void> {
-    for (const sql of [
-      createDatabaseSql(this.info.database),
-      createTableSql(this.info.database, this.info.table, this.info.capabilities),
-    ]) {
-      try {
-        await this.command(sql)
-      } catch (error) {
-        if (!(error instanceof ClickHouseError && error.code !== undefined && ALREADY_EXISTS_CODES.has(error.code))) throw error
-      }
-    }
-
-    await adoptExistingTable(this)
+  ensureSchema(): Promise<void> {
+    return ensureSchema(this)
   }
 
   async insert(body: string | Uint8Array | readonly Uint8Array[], options: InsertOptions = {}): Promise<void> {

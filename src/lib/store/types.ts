@@ -43,7 +43,10 @@ export interface StoreInfo {
   capabilities: Capabilities
   database: string
   table: string
-  /** Insert formats this back end takes (JSONEachRow when absent). */
+  /**
+   * Insert formats this back end takes now (JSONEachRow when absent). Read it when choosing
+   * a writer: the embedded engine offers RowBinary only while it can write its insert files.
+   */
   insertFormats?: readonly InsertFormat[]
 }
 
@@ -78,7 +81,10 @@ export interface Store {
   /** Create the database and table when missing; safe from several processes at once. */
   ensureSchema(): Promise<void>
   schemaExists(): Promise<boolean>
-  /** Insert a body (JSONEachRow unless options.format says otherwise) whose rows carry every column of COLUMNS, in that order. */
+  /**
+   * Insert a body (JSONEachRow unless options.format says otherwise) whose rows carry every
+   * column of COLUMNS, in that order; RowBinary in the table's types. Resolves once committed.
+   */
   insert(body: string | Uint8Array | readonly Uint8Array[], options?: InsertOptions): Promise<void>
   /** Run a SELECT with `{name:Type}` placeholders; rows as objects (64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: {signal?: AbortSignal}): Promise<T[]>

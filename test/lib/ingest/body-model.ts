@@ -164,7 +164,10 @@ const text = fc.oneof(
 )
 const appId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,20}$/)
 const metaValue = fc.oneof({arbitrary: fc.oneof(fc.integer(), fc.string({maxLength: 8}), fc.boolean()), weight: 3}, {arbitrary: fc.jsonValue({maxDepth: 2}), weight: 1})
-const extraKey = fc.string({maxLength: 8, minLength: 1}).filter((key) => !KNOWN.has(key) && key !== '__proto__')
+/** Keys that name parts of a JavaScript object's prototype: stored like any other key. */
+const prototypeKey = fc.constantFrom('__proto__', 'constructor', 'prototype')
+const extraKey = fc.oneof({arbitrary: fc.string({maxLength: 8, minLength: 1}).filter((key) => !KNOWN.has(key)), weight: 3}, {arbitrary: prototypeKey, weight: 1})
+const metaKey = fc.oneof({arbitrary: fc.string({maxLength: 6}), weight: 3}, {arbitrary: prototypeKey, weight: 1})
 /** Times inside the accepted window: 2000-01-01 .. the test's now. */
 const MIN = Date.UTC(2000, 0, 1)
 
@@ -174,15 +177,20 @@ export function validEntry(now: number): fc.Arbitrary<Record<string, unknown>> {
       app_id: appId,
       level: fc.constantFrom(...LEVELS, 'INFO', 'Warn'),
       message: text,
-      metadata: fc.record(
-        {
-          nested: fc.dictionary(fc.string({maxLength: 6}), metaValue, {maxKeys: 2}),
-          run_id: fc.string({maxLength: 12, unit: 'binary'}).filter((s) => s.isWellFormed()),
-          seq: fc.nat(),
-          x: metaValue,
-        },
-        {requiredKeys: []},
-      ),
+      metadata: fc
+        .tuple(
+          fc.record(
+            {
+              nested: fc.dictionary(metaKey, metaValue, {maxKeys: 2}),
+              run_id: fc.string({maxLength: 12, unit: 'binary'}).filter((s) => s.isWellFormed()),
+              seq: fc.nat(),
+              x: metaValue,
+            },
+            {requiredKeys: []},
+          ),
+          fc.oneof({arbitrary: fc.constant({}), weight: 3}, {arbitrary: fc.dictionary(prototypeKey, metaValue, {maxKeys: 2}), weight: 1}),
+        )
+        .map(([fields, prototypeKeys]) => ({...prototypeKeys, ...fields})),
       source: text,
       timestamp: fc.oneof(
         fc.integer({max: now, min: MIN}),

@@ -3,7 +3,8 @@
  * short, random bytes) is either refused with 400 or encoded into rows that
  * decode back to exactly what the body said. Both paths (the byte scanner with
  * its fallback, and the general path alone), both formats, both time precisions,
- * on the same corpus.
+ * on the same corpus; and the same bodies inserted into the embedded engine in
+ * both formats (RowBinary through its insert files) and read back from it.
  */
 import {expect} from 'chai'
 import fc from 'fast-check'
@@ -12,7 +13,10 @@ import {scanBody} from '../../../src/lib/ingest/body-scanner.js'
 import {encodeBody} from '../../../src/lib/ingest/encode-body.js'
 import {makeRowWriter} from '../../../src/lib/ingest/row-format.js'
 import {DEFAULT_LIMITS, type EncodeContext, MAX_DEPTH} from '../../../src/lib/ingest/validate.js'
-import {brokenBody, decodeJsonEachRow, decodeRowBinary, entriesOf, expectedRow, randomBody, validBody} from './body-model.js'
+import {type Store} from '../../../src/lib/store/index.js'
+import {createTableSql} from '../../../src/lib/store/schema.js'
+import {backends, openEmbeddedStore, uniqueDatabase} from '../../helpers.js'
+import {brokenBody, canonicalMetadata, decodeJsonEachRow, decodeRowBinary, entriesOf, expectedRow, randomBody, sortedRows, validBody} from './body-model.js'
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0, 123)
 const KEY = 'key-1'
@@ -165,5 +169,61 @@ describe('request body to insert body (bad input classes)', () => {
       expect(result).to.deep.include({error: 'body is not valid UTF-8; nothing from this request was stored', status: 400})
       expect((result as {details: {reason: string}[]}).details[0].reason).to.equal(`invalid UTF-8 byte sequence at byte ${prefix.length}`)
     }
+  })
+})
+
+describe('request body to insert body, stored by the embedded engine (property)', function () {
+  const database = uniqueDatabase('lbencode')
+  // One table for each time precision: the engine's own (DateTime64(3)) and one of DateTime.
+  const stores: {store: Store; dateTime64: boolean}[] = []
+
+  before(async () => {
+    const ms = await openEmbeddedStore(database)
+    await ms.ensureSchema()
+    await ms.command(createTableSql(database, 'logs_seconds', {...ms.info.capabilities, dateTime64: false}))
+    const seconds = await openEmbeddedStore(database, 'logs_seconds')
+    stores.push({dateTime64: true, store: ms}, {dateTime64: false, store: seconds})
+  })
+
+  after(async () => {
+    await stores[0]?.store.command(`DROP DATABASE IF EXISTS \`${database}\``)
+    for (const {store} of stores) await store.close()
+    backends[1].cleanup()
+  })
+
+  it('stores exactly what each accepted body says, in both formats and both precisions, read back from the engine', async () => {
+    expect(stores.map(({store}) => store.info.capabilities.dateTime64)).to.deep.equal([true, false])
+    for (const {store} of stores) expect(store.info.insertFormats).to.include('RowBinary')
+    let n = 0
+    let stored = 0
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({arbitrary: validBody(NOW), weight: 3}, {arbitrary: brokenBody(NOW), weight: 1}), batchIds, async ({bytes, format}, key) => {
+        const entries = entriesOf(bytes, format)
+        for (const {dateTime64, store} of stores) {
+          for (const insertFormat of ['RowBinary', 'JSONEachRow'] as const) {
+            for (const fast of [true, false]) {
+              // Each insert's rows are told apart by their batch id (the key, after a case number).
+              const batchId = `${n++}:${key}`
+              const ctx: EncodeContext = {batchId, caps: {dateTime64}, limits: DEFAULT_LIMITS, now: NOW}
+              const result = encodeBody(bytes, format, ctx, makeRowWriter(insertFormat, {dateTime64}), {fast})
+              if (!result.ok) continue
+              await store.insert(result.encoded, {format: insertFormat})
+              stored++
+              const time = (column: string) => (dateTime64 ? `toUnixTimestamp64Milli(${column})` : `toUnixTimestamp(${column})`)
+              const rows = await store.query<Record<string, unknown>>(
+                `SELECT ${time('timestamp')} AS timestamp, ${time('created_at')} AS created_at, app_id, toString(level) AS level, message, source, metadata, run_id, seq, batch_id
+                 FROM ${store.tableRef} WHERE batch_id = {batchId:String}`,
+                {batchId},
+              )
+              const back = rows.map((row) => ({...row, metadata: canonicalMetadata(row.metadata as string)}))
+              const expected = entries!.map((entry) => expectedRow(entry as Record<string, unknown>, NOW, batchId, dateTime64))
+              expect(sortedRows(back as never), `${insertFormat}, ${dateTime64 ? 'DateTime64' : 'DateTime'}, ${fast ? 'fast' : 'general'} path`).to.deep.equal(sortedRows(expected))
+            }
+          }
+        }
+      }),
+      {numRuns: 60, seed: 20},
+    )
+    expect(stored).to.be.greaterThan(150)
   })
 })
