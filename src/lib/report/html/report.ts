@@ -64,7 +64,8 @@ function schedule(result: Result, offset: number): {target?: Series; markers: {a
     [at(stage.startMs), stage.fromLogsPerSecond],
     [at(stage.endMs), stage.targetLogsPerSecond],
   ])
-  const markers = stages.map((stage) => ({at: at(stage.startMs), label: stage.kind === 'warmup' ? 'warm-up' : `stage ${stage.index + 1}`}))
+  // A 0 s stage (a jump) has no span of its own: the next stage's mark stands for it.
+  const markers = stages.filter((stage) => stage.endMs > stage.startMs).map((stage) => ({at: at(stage.startMs), label: stage.kind === 'warmup' ? 'warm-up' : `stage ${stage.index + 1}`}))
   return {markers, target: {dashed: true, name: 'target rate', points}}
 }
 
