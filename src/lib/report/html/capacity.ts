@@ -12,7 +12,14 @@ import {writeFile} from 'node:fs/promises'
 import {usageError} from '../../errors.js'
 import {formatCompact, formatDuration, formatFixed, formatInt, formatPercent, msText} from '../../format/units.js'
 import {escapeHtml as esc, lineChart, type Series} from './svg-chart.js'
-import {STYLE} from './style.js'
+import {htmlPage} from './style.js'
+
+/** The trials' own sections: one <details> each. */
+const TRIAL_STYLE = `
+details.trial { border-top: 1px solid var(--line); padding: 6px 0; }
+details.trial summary { cursor: pointer; font-weight: 600; }
+@media print { details.trial { break-inside: auto; } }
+`
 
 const rateAxis = (v: number) => formatCompact(v)
 
@@ -165,26 +172,7 @@ export function renderCapacityHtml(result: CapacityResult): string {
     `<section><h2>Each trial</h2>${result.trials.map((t) => trialSection(result, t, around.has(t.offeredLogsPerSecond))).join('\n')}</section>`,
     `<section><h2>Configuration</h2>${configSection(result)}</section>`,
   ]
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${STYLE}
-details.trial { border-top: 1px solid var(--line); padding: 6px 0; }
-details.trial summary { cursor: pointer; font-weight: 600; }
-@media print { details.trial { break-inside: auto; } }
-</style>
-</head>
-<body>
-<main>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`
+  return htmlPage(esc(title), sections.join('\n'), TRIAL_STYLE)
 }
 
 export async function writeCapacityReport(file: string, result: CapacityResult): Promise<void> {

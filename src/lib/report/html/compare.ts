@@ -9,7 +9,7 @@ import type {CompareReport, LoadedRun} from '../../history/compare/index.js'
 import {isCapacity} from '../../history/document.js'
 import {formatChange, formatInterval, formatP, formatValue, metricLabel, verdictText} from '../../history/compare/render.js'
 import {escapeHtml as esc, lineChart, type Series} from './svg-chart.js'
-import {STYLE} from './style.js'
+import {htmlPage} from './style.js'
 
 const COMPARE_STYLE = `
 .verdict-regressed { color: var(--bad); font-weight: 600; }
@@ -89,20 +89,5 @@ export function renderCompareHtml(report: CompareReport, base: readonly LoadedRu
       unit: 'ms',
     })}</section>`,
   )
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${STYLE}${COMPARE_STYLE}</style>
-</head>
-<body>
-<main>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`
+  return htmlPage(esc(title), sections.join('\n'), COMPARE_STYLE)
 }

@@ -10,7 +10,7 @@ import type {AggregateResult, Measurements, RunResult} from '../../load/result/t
 import {int} from '../../format/units.js'
 import {bottleneckOf} from '../../load/result/diagnose.js'
 import {compactNumber, escapeHtml as esc, lineChart, type Series} from './svg-chart.js'
-import {STYLE} from './style.js'
+import {htmlPage} from './style.js'
 
 type Result = RunResult | AggregateResult
 
@@ -302,20 +302,5 @@ export function renderHtmlReport(result: Result): string {
 
   const errors = result.clickhouse?.errors ?? []
   if (errors.length > 0) sections.push(`<section><h2>Notes</h2><ul>${errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></section>`)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`
+  return htmlPage(esc(title), sections.join('\n'))
 }

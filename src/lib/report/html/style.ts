@@ -49,3 +49,23 @@ th.num, td.num { text-align: right; }
   .scroll { overflow: visible; }
 }
 `
+
+/** A whole self-contained page: inline styles only (the page's own after the common ones), nothing fetched. */
+export function htmlPage(title: string, body: string, extraStyle = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${title}</title>
+<style>${STYLE}${extraStyle}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`
+}
