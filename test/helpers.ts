@@ -48,13 +48,17 @@ export const backends: BackendCase[] = [
     },
   },
   {
-    cleanup() {
-      if (embeddedDir) rmSync(embeddedDir, {force: true, recursive: true})
-      embeddedDir = undefined
-    },
+    // The engine holds one data directory per process, and a suite that left a store open would keep
+    // it: so the whole run shares one directory (each test in databases of its own), removed at exit.
+    cleanup() {},
     name: 'embedded',
     options(database) {
-      embeddedDir ??= tempDir('logbench-embedded-')
+      if (!embeddedDir) {
+        const dir = tempDir('logbench-embedded-')
+        embeddedDir = dir
+        process.once('exit', () => rmSync(dir, {force: true, recursive: true}))
+      }
+
       return {dataDir: embeddedDir, database}
     },
   },

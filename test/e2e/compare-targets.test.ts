@@ -4,7 +4,7 @@
  *   flagged, in six repetitions;
  * - a slow target (3 s): the same load is flagged regressed at p99, and
  *   --fail-on 'p99:+25%' exits 4;
- * - a noisy target (its delay wanders between 1.5 and 3.5 s every half second,
+ * - a noisy target (its delay jumps between 1 and 4 s every second,
  *   from a seeded source): two runs against it are unstable, not regressed;
  * and `compare @prev @last` on recorded runs, and the HTML comparison in
  * headless Chromium (Debian's, driven by playwright-core, offline).
@@ -48,13 +48,14 @@ describe('e2e: compare on targets of known difference', function () {
     dir = tempDir('logbench-compare-e2e-')
     steady = await startSink({delayMs: 2000})
     slow = await startSink({delayMs: 3000})
-    // The noisy target's latency wanders: every half second it answers after another delay, 1.5-3.5 s.
+    // The noisy target's latency jumps: every second it answers after another delay, 1-4 s (a seeded sequence),
+    // so the p50 of one interval is far from the next one's, whatever the machine does.
     const random = seededRandom(2024)
     const levels = new Map<number, number>()
     noisy = await startSink({
       async answer(_request, logs) {
-        const period = Math.floor(Date.now() / 500)
-        if (!levels.has(period)) levels.set(period, 1500 + random() * 2000)
+        const period = Math.floor(Date.now() / 1000)
+        if (!levels.has(period)) levels.set(period, 1000 + random() * 3000)
         await sleep(levels.get(period)!)
         return {body: JSON.stringify({accepted: logs}), status: 202}
       },
