@@ -6,7 +6,8 @@
  * above a rate, and a generator held back on purpose. The rates are far below
  * what the generator can do on two shared cores, so the result holds on a
  * loaded machine; the tests assert the interval the maximum must lie in, never
- * a time. Trials are short (2 s after 0.5 s of warm-up, 250 ms intervals), and every search starts
+ * a time. Trials are short (4 s after 0.5 s of warm-up, 250 ms intervals: thirds of five intervals, so
+ * a stall or two from a busy neighbour does not read as a queue that grows), and every search starts
  * at a quarter of the known capacity, so doubling reaches it in two steps.
  */
 import {expect} from 'chai'
@@ -21,7 +22,7 @@ import {startHttpTarget} from '../fixtures/targets/http-target.js'
 import {startLimitedTarget} from '../fixtures/targets/limited.js'
 import {startLossyTarget} from '../fixtures/targets/lossy.js'
 
-const SHORT = ['--trial', '2s', '--trial-warmup', '0.5s', '--interval', '250ms', '--batch-size', '500']
+const SHORT = ['--trial', '4s', '--trial-warmup', '0.5s', '--interval', '250ms', '--batch-size', '500']
 
 async function capacity(args: string[], env?: NodeJS.ProcessEnv): Promise<{code: number | null; result: CapacityResult; stderr: string}> {
   const run = await runCli(['capacity', ...SHORT, ...args, '--json'], {env, timeoutMs: 170_000})
@@ -73,7 +74,7 @@ describe('e2e: logbench capacity against targets of known capacity', function ()
         expect(trial.evidence.length).to.be.greaterThan(0)
       }
 
-      expect(result.config).to.include({batchSize: 500, intervalMs: 250, precision: 0.05, startLogsPerSecond: 5000, trialMs: 2000, verify: false, warmupMs: 500, workers: 2})
+      expect(result.config).to.include({batchSize: 500, intervalMs: 250, precision: 0.05, startLogsPerSecond: 5000, trialMs: 4000, verify: false, warmupMs: 500, workers: 2})
       expect(result.headline).to.match(/^max sustainable: [\d,]+ logs\/s \(±5%\), limited by .*backlog/)
       expect(fifo.received.logs).to.be.greaterThan(0)
     } finally {
