@@ -82,12 +82,9 @@ export interface CliResult {
 }
 
 /** Run the built CLI (bin/run.js) on the Node running the tests, as a user would. */
-export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string; niceness?: number} = {}): Promise<CliResult> {
-  // With a niceness, the CLI and every process it starts run under nice(1): they get the CPU only when
-  // the test's own processes (a target it started, say) do not want it.
-  const [file, argv] = options.niceness === undefined ? [process.execPath, [binPath, ...args]] : ['nice', ['-n', String(options.niceness), process.execPath, binPath, ...args]]
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
+    const child = spawn(process.execPath, [binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: {...process.env, NO_COLOR: '1', ...options.env},
       stdio: ['pipe', 'pipe', 'pipe'],
