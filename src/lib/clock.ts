@@ -6,9 +6,15 @@ export interface Clock {
   wallNow(): number
   /** Resolve after `ms`, or early (without throwing) when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /**
+   * Milliseconds this thread's event loop has sat idle, waiting for I/O or timers, since it started.
+   * Absent: the loop is taken as never busy (every wait is a wait on the outside world).
+   */
+  idleMs?(): number
 }
 
 export const systemClock: Clock = {
+  idleMs: () => performance.eventLoopUtilization().idle,
   now: () => performance.now(),
   sleep(ms, signal) {
     return new Promise((resolve) => {

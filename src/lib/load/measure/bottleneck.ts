@@ -148,7 +148,7 @@ const shareText = (part: number, whole: number) => pct(whole > 0 ? part / whole 
 /**
  * Did the generator limit the run, from what the senders observed in the steady intervals of their own
  * timelines? Closed model: free in-flight slots waited at least as long for the generator's next batch as
- * batches waited for their answers. Open model: sends fell more than 2% behind the logs the schedule made
+ * batches waited for their answers with the sender's event loop idle. Open model: sends fell more than 2% behind the logs the schedule made
  * due, and no batch had to wait for a free slot (that would be the target's doing). Undefined when the
  * timelines lack these figures.
  */
@@ -159,7 +159,7 @@ export function senderView(workers: readonly GeneratorFigures[]): {limited: bool
     const generator = sum((i) => i.generatorWaitMs)
     const answers = sum((i) => i.answerWaitMs)
     const limited = generator > 0 && generator >= answers
-    const split = `free in-flight slots spent ${shareText(generator, generator + answers)} of their time waiting for the generator's next batch and ${shareText(answers, generator + answers)} waiting for answers (steady intervals)`
+    const split = `free in-flight slots spent ${shareText(generator, generator + answers)} of their time waiting for the generator's next batch and ${shareText(answers, generator + answers)} waiting idle for answers (steady intervals)`
     return {evidence: split, limited, summary: split}
   }
 

@@ -54,7 +54,7 @@ export interface Interval {
   slotWaits?: number
   /** Closed model: time free in-flight slots waited for the generator to produce their next batch, ms (summed over slots). */
   generatorWaitMs?: number
-  /** Closed model: time batches waited for their answers, ms (summed over slots). */
+  /** Closed model: time batches waited for their answers while the sender's event loop sat idle, ms (summed over slots); while the loop is busy, a delay is the sender's own. */
   answerWaitMs?: number
 }
 
@@ -110,7 +110,7 @@ export interface IntervalHooks {
   slotWaited?(): void
   /** Closed model: a free slot waited this long for the generator's next batch. */
   generatorWaited?(ms: number): void
-  /** Closed model: a batch waited this long for its answer (all its attempts). */
+  /** Closed model: a batch waited this long for its answer (all its attempts), counting only the time the event loop sat idle. */
   answerWaited?(ms: number): void
   /** Open model: logs the schedule made due in the interval holding epoch ms `wall`. */
   intended?(wall: number, logs: number): void

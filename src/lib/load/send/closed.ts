@@ -6,6 +6,12 @@
  * who kept a free slot waiting: the generator (no batch ready) or the target
  * (a batch ready, its slot busy with an answer still to come). Both waits are
  * recorded per interval; they decide whether the generator limited the run.
+ *
+ * A batch waits for its answer only while the event loop sits idle: while the
+ * loop is busy (building the next batches, writing bodies, reading other
+ * answers, or descheduled by a busy neighbour inside that work) an answer that
+ * has arrived cannot be read, and that delay is the sender's own, not the
+ * target's.
  */
 import type {SendState} from './state.js'
 
@@ -95,8 +101,10 @@ export async function runClosed<T>(
         return
       }
 
+      const idleAtReady = clock.idleMs?.()
       await state.track(() => batches.send(batch))
-      state.answerWaited(clock.now() - readyAt)
+      const waited = clock.now() - readyAt
+      state.answerWaited(idleAtReady === undefined ? waited : Math.min(waited, clock.idleMs!() - idleAtReady))
     }
   }
 

@@ -127,8 +127,8 @@ describe('load/measure/verdict', () => {
     it('closed model: free slots that waited longer for the next batch than for answers mean the generator', () => {
       const verdict = bottleneck(input({workers: [observed({answerWaitMs: 300, generatorWaitMs: 700})]}))
       expect(verdict.kind).to.equal('generator')
-      expect(verdict.summary).to.include("70% of their time waiting for the generator's next batch and 30% waiting for answers")
-      expect(verdict.evidence).to.include("free in-flight slots spent 70% of their time waiting for the generator's next batch and 30% waiting for answers (steady intervals)")
+      expect(verdict.summary).to.include("70% of their time waiting for the generator's next batch and 30% waiting idle for answers")
+      expect(verdict.evidence).to.include("free in-flight slots spent 70% of their time waiting for the generator's next batch and 30% waiting idle for answers (steady intervals)")
     })
 
     it('closed model: slots that waited on answers mean the target, whatever the CPU share says', () => {

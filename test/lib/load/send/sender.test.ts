@@ -164,6 +164,31 @@ describe('load/sender', () => {
     expect(outcome.durationMs).to.equal(1000)
   })
 
+  it('closed model: a batch waits for its answer only while the event loop sits idle; the busy part is the sender\'s own', async () => {
+    // Each answer takes 10 ms, 6 of them with the loop idle (waiting on the network) and 4 busy (the
+    // sender's own work, or a neighbour's while the loop was in it): 6 ms a batch count as waiting for answers.
+    const run = async (idle: boolean) => {
+      const clock = Object.assign(new FakeClock(), {idled: 0})
+      if (idle) Object.assign(clock, {idleMs: () => clock.idled})
+      const transport = scriptedTransport(() => {
+        clock.advance(10)
+        clock.idled += 6
+        return ok()
+      })
+      const waits = {answers: [] as number[], generator: [] as number[]}
+      const intervals = {acked() {}, answered() {}, answerWaited: (ms: number) => waits.answers.push(ms), batchFailed() {}, failed() {}, generatorWaited: (ms: number) => waits.generator.push(ms), retried() {}, sent() {}}
+      await sendLoad(base({batchSize: 100, clock, concurrency: 1, intervals, logs: 2000, transport}))
+      return waits
+    }
+
+    const measured = await run(true)
+    expect(measured.answers).to.deep.equal(Array.from({length: 20}, () => 6))
+    // Batches are built on a clock that does not move: no slot waited for the generator.
+    expect(measured.generator).to.deep.equal(Array.from({length: 20}, () => 0))
+    // A clock that cannot tell idle from busy counts the whole wait as the target's.
+    expect((await run(false)).answers).to.deep.equal(Array.from({length: 20}, () => 10))
+  })
+
   it('schedules batches at the target rate in the open model and reports it', async () => {
     const clock = new FakeClock()
     const transport = scriptedTransport(() => ok())
