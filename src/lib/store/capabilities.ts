@@ -25,6 +25,8 @@ export interface Capabilities {
   jsonCompactEachRow: boolean
   /** `mutations_sync` setting so ALTER ... DELETE can wait (19.9 single server). */
   mutationsSync: boolean
+  /** groupBitmap: an exact count of distinct integers in a compressed bitmap, a bit a value where uniqExact holds a hash set (20.1). */
+  groupBitmap: boolean
 }
 
 export type CapabilityName = keyof Capabilities
@@ -51,6 +53,7 @@ const introducedIn: Record<CapabilityName, [number, number]> = {
   codecs: [19, 1],
   // DateTime64 came in 20.1, toUnixTimestamp64Milli (how it is read back) in 20.5.
   dateTime64: [20, 5],
+  groupBitmap: [20, 1],
   insertDedupToken: [22, 2],
   jsonCompactEachRow: [19, 6],
   jsonExtract: [20, 1],

@@ -122,10 +122,29 @@ for (const backend of backends) {
 
     it('never puts the run id into the SQL text', async () => {
       const profile = await profileSql(store!)
-      const sql = verificationQuery(store!.tableRef, profile, {failedKeys: [1]})
+      const sql = verificationQuery(store!.tableRef, profile, {failedKeys: [1]}, store!.info.capabilities)
       expect(sql).to.include('{runId:String}')
       expect(sql).to.include('{failed:Array(UInt64)}')
-      expect(verificationQuery(store!.tableRef, profile, {failedKeys: []})).not.to.include('failed')
+      expect(verificationQuery(store!.tableRef, profile, {failedKeys: []}, store!.info.capabilities)).not.to.include('failed')
+    })
+
+    it('counts distinct seqs in a bitmap where the server has groupBitmap, in hash sets where it has not, with the same counts', async () => {
+      // Seqs 0-9 of 2 workers in batches of 5: worker 0 sent 1 batch (seqs 0-8 even), worker 1 sent 1 (1-9 odd);
+      // seq 2 stored twice, seq 10 (batch 1 of worker 0, not sent by these results) stored too; batch 0 of worker 1 failed.
+      await insert('run-both', [0, 2, 2, 4, 6, 8, 1, 3, 10])
+      const profile = await profileSql(store!)
+      const input = {failedKeys: [1], sentBatches: [1, 1]}
+      const params = {batch: 5, failed: [1], runId: 'run-both', sent: [1, 1], workers: 2}
+      const answers = []
+      for (const groupBitmap of store!.info.capabilities.groupBitmap ? [true, false] : [false]) {
+        const sql = verificationQuery(store!.tableRef, profile, input, {groupBitmap})
+        expect(sql).to.include(groupBitmap ? 'groupBitmap' : 'uniqExact')
+        expect(sql).not.to.include(groupBitmap ? 'uniqExact' : 'groupBitmap')
+        const [row] = await store!.query<Record<string, number>>(sql, params)
+        answers.push(Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)])))
+      }
+
+      for (const answer of answers) expect(answer).to.deep.equal({all_unique: 8, stored: 8, unacked: 2, unique: 7})
     })
 
     it('measures the read-back delay from the last acknowledgement to the count that found every log', async () => {
