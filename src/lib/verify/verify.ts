@@ -145,8 +145,8 @@ export function verificationQuery(
   input: Pick<VerifyInput, 'failedKeys' | 'sentBatches'>,
   caps: Pick<Capabilities, 'groupBitmap'>,
 ): string {
-  const distinct = (condition?: string) =>
-    caps.groupBitmap ? (condition ? `groupBitmapIf(lb_seq, ${condition})` : 'groupBitmap(lb_seq)') : condition ? `uniqExactIf(lb_seq, ${condition})` : 'uniqExact(lb_seq)'
+  const exact = caps.groupBitmap ? 'groupBitmap' : 'uniqExact'
+  const distinct = (condition?: string) => (condition ? `${exact}If(lb_seq, ${condition})` : `${exact}(lb_seq)`)
   const batchKey = 'intDiv(intDiv(lb_seq, {workers:UInt64}), {batch:UInt64}) * {workers:UInt64} + (lb_seq % {workers:UInt64})'
   const unacked = input.failedKeys.length > 0 ? `, ${distinct(`has({failed:Array(UInt64)}, ${batchKey})`)} AS unacked` : ''
   // A seq belongs to these results when its worker sent the batch that carries it.

@@ -148,9 +148,9 @@ const shareText = (part: number, whole: number) => pct(whole > 0 ? part / whole 
 /**
  * Did the generator limit the run, from what the senders observed in the steady intervals of their own
  * timelines? Closed model: free in-flight slots waited at least as long for the generator's next batch as
- * batches waited for their answers with the sender's event loop idle. Open model: sends fell more than 2% behind the logs the schedule made
- * due, and no batch had to wait for a free slot (that would be the target's doing). Undefined when the
- * timelines lack these figures.
+ * batches waited for their answers with the sender's event loop idle. Open model: sends fell more than 2%
+ * behind the logs the schedule made due, and no batch had to wait for a free slot (that would be the
+ * target's doing). Undefined when the timelines lack these figures.
  */
 export function senderView(workers: readonly GeneratorFigures[]): {limited: boolean; summary: string; evidence: string} | undefined {
   const steady = workers.flatMap((worker) => activeIntervals(worker.timeline))
